@@ -1,0 +1,45 @@
+#include <cmath>
+
+#include "oracle/row_eval.hpp"
+
+namespace flashcheck::oracle_detail {
+
+KvGroup KvGroup::load(const AttentionCase& c, int64_t b, int64_t hkv) {
+  KvGroup g;
+  g.lk = c.shape.lk;
+  g.dk = c.shape.dk;
+  g.dv = c.shape.dv;
+  g.k_bits = traits(c.k_type).format.precision;
+  g.v_bits = traits(c.v_type).format.precision;
+  g.k.resize(static_cast<size_t>(g.lk * g.dk));
+  g.v.resize(static_cast<size_t>(g.lk * g.dv));
+  g.v_row_nonfinite.assign(static_cast<size_t>(g.lk), 0);
+  for (int64_t j = 0; j < g.lk; ++j) {
+    for (int64_t d = 0; d < g.dk; ++d) g.k[static_cast<size_t>(j * g.dk + d)] = c.k.get(b, hkv, j, d);
+    for (int64_t d = 0; d < g.dv; ++d) {
+      const double x = c.v.get(b, hkv, j, d);
+      g.v[static_cast<size_t>(j * g.dv + d)] = x;
+      if (!std::isfinite(x)) g.v_row_nonfinite[static_cast<size_t>(j)] = 1;
+    }
+  }
+  return g;
+}
+
+RowInput RowInput::make(const AttentionCase& c, const KvGroup& kv, int64_t b, int64_t h, int64_t i) {
+  RowInput r;
+  r.c = &c;
+  r.kv = &kv;
+  r.b = b;
+  r.h = h;
+  r.i = i;
+  r.q.resize(static_cast<size_t>(c.shape.dk));
+  for (int64_t d = 0; d < c.shape.dk; ++d) r.q[static_cast<size_t>(d)] = c.q.get(b, h, i, d);
+  r.q_bits = traits(c.q_type).format.precision;
+  r.bias.resize(static_cast<size_t>(c.shape.lk));
+  for (int64_t j = 0; j < c.shape.lk; ++j) r.bias[static_cast<size_t>(j)] = c.bias(i, j);
+  r.slope = c.slope(h);
+  if (c.has_sinks()) r.sink = c.sinks[static_cast<size_t>(h)];
+  return r;
+}
+
+}  // namespace flashcheck::oracle_detail
