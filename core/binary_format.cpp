@@ -1,29 +1,59 @@
 #include "core/binary_format.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace flashcheck {
 
-double BinaryFormat::max_finite() const {
-  return std::ldexp(2.0 - std::ldexp(1.0, 1 - precision), emax);
+
+namespace {
+
+// Exponent of a finite nonzero double and 2^e built from bits: this code runs for
+// every element a generator writes and every output the oracle rounds, where
+// ilogb/ldexp calls dominated the profile.
+int exponent_of(double x) {
+  uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  const int biased = static_cast<int>((bits >> 52) & 0x7FF);
+  return biased == 0 ? std::ilogb(x) : biased - 1023;  // subnormal doubles are rare: use libm
 }
 
-double BinaryFormat::min_subnormal() const { return std::ldexp(1.0, emin - precision + 1); }
+double pow2(int e) {
+  if (e < -1022 || e > 1023) return std::ldexp(1.0, e);
+  const uint64_t bits = static_cast<uint64_t>(e + 1023) << 52;
+  double r;
+  std::memcpy(&r, &bits, sizeof r);
+  return r;
+}
+
+// Round-to-nearest-even to an integer of |t| < 2^52 under the default rounding mode.
+double round_to_integer(double t) {
+  constexpr double kShift = 0x1p52;
+  if (std::fabs(t) >= kShift) return t;
+  return t >= 0 ? (t + kShift) - kShift : -((-t + kShift) - kShift);
+}
+
+}  // namespace
+
+double BinaryFormat::max_finite() const { return (2.0 - pow2(1 - precision)) * pow2(emax); }
+
+double BinaryFormat::min_subnormal() const { return pow2(emin - precision + 1); }
 
 double BinaryFormat::ulp(double x) const {
   x = std::fabs(x);
-  int e = (x == 0.0) ? emin : std::ilogb(x);
+  int e = (x == 0.0) ? emin : exponent_of(x);
   if (e < emin) e = emin;
-  return std::ldexp(1.0, e - precision + 1);
+  return pow2(e - precision + 1);
 }
 
 double BinaryFormat::round_nearest_even(double x) const {
   if (!std::isfinite(x) || x == 0.0) return x;
   const double q = ulp(x);
-  // x / q is exact (power-of-two scaling inside the double range); nearbyint uses
-  // the default round-to-nearest-even mode.
-  const double r = std::nearbyint(x / q) * q;
+  // x / q is exact (power-of-two scaling inside the double range), and has at most
+  // 53 - precision + 1 integer bits, well below 2^52.
+  const double r = round_to_integer(x / q) * q;
   if (std::fabs(r) > max_finite()) return std::copysign(std::numeric_limits<double>::infinity(), x);
   return r;
 }

@@ -18,11 +18,14 @@ uint16_t pack_bits(const BinaryFormat& f, int exp_bits, double v) {
   if (std::isnan(v)) return uint16_t(sign | (exp_all_ones << mant_bits) | (1u << (mant_bits - 1)));
   if (std::isinf(a)) return uint16_t(sign | (exp_all_ones << mant_bits));
   if (a == 0.0) return sign;
-  if (a < std::ldexp(1.0, f.emin)) {  // subnormal: multiple of the smallest subnormal
+  uint64_t dbits;
+  std::memcpy(&dbits, &a, sizeof dbits);
+  const int e = static_cast<int>((dbits >> 52) & 0x7FF) - 1023;  // every 16-bit format value is a normal double
+  if (e < f.emin) {  // subnormal: a multiple of the smallest subnormal
     return uint16_t(sign | static_cast<uint32_t>(a / f.min_subnormal()));
   }
-  const int e = std::ilogb(a);
-  const uint32_t mant = static_cast<uint32_t>((a / std::ldexp(1.0, e) - 1.0) * std::ldexp(1.0, mant_bits));
+  // A normal value of the format: its exponent and leading mantissa bits are the double's.
+  const uint32_t mant = static_cast<uint32_t>((dbits >> (52 - mant_bits)) & ((uint64_t{1} << mant_bits) - 1));
   const uint32_t biased = static_cast<uint32_t>(e - f.emin + 1);
   return uint16_t(sign | (biased << mant_bits) | mant);
 }
@@ -55,7 +58,9 @@ double decode_f32(const std::byte* p) {
   return f;
 }
 void encode_f32(double x, std::byte* p) {
-  const float f = static_cast<float>(x);  // the conversion rounds to nearest even
+  // Rounded first: a double-to-float cast of a finite value beyond the float range is
+  // undefined behaviour; the rounded value (or +-inf) converts exactly.
+  const float f = static_cast<float>(kFormatF32.round_nearest_even(x));
   std::memcpy(p, &f, sizeof f);
 }
 double decode_f16(const std::byte* p) {

@@ -118,42 +118,71 @@ class RowFinisher {
 
  private:
   void escalate(const RowInput& in, size_t base, size_t ri, std::vector<int64_t> pending, bool lse_pending) {
+    std::vector<double> approx;  // best approximation so far, per pending column
+    for (int64_t col : pending) approx.push_back(res_.o_exact[base + static_cast<size_t>(col)]);
+    double lse_approx = res_.lse_exact[ri];
     for (long prec : kEscalationPrecisions) {
       const MpfrDecision d = oracle_detail::evaluate_row_mpfr(in, pending, lse_pending, prec, fmt_);
       std::vector<int64_t> still;
+      std::vector<double> still_approx;
       for (size_t k = 0; k < pending.size(); ++k) {
         const size_t ci = base + static_cast<size_t>(pending[k]);
+        const double a = d.evaluated ? d.o_approx[k] : approx[k];
         if (d.o.size() > k && d.o[k]) {
           res_.o[ci] = static_cast<float>(*d.o[k]);
-          res_.o_exact[ci] = d.o_approx[k];
+          res_.o_exact[ci] = a;
         } else {
           still.push_back(pending[k]);
+          still_approx.push_back(a);
         }
       }
       if (lse_pending && d.lse) {
         res_.lse[ri] = static_cast<float>(*d.lse);
         res_.lse_exact[ri] = d.lse_approx;
         lse_pending = false;
+      } else if (lse_pending && d.evaluated) {
+        lse_approx = d.lse_approx;
       }
       pending = std::move(still);
+      approx = std::move(still_approx);
       if (pending.empty() && !lse_pending) return;
     }
+    // What no precision settled lies on or extremely near a rounding midpoint.
     const ExactDecision x = oracle_detail::decide_exactly(in, pending, lse_pending, fmt_);
     for (size_t k = 0; k < pending.size(); ++k) {
-      if (x.o[k]) {
-        res_.o[base + static_cast<size_t>(pending[k])] = static_cast<float>(*x.o[k]);
-        ++counters_.exact;
-      } else {
-        ++counters_.unresolved;
-      }
+      const size_t ci = base + static_cast<size_t>(pending[k]);
+      std::optional<double> v = x.o[k];
+      if (!v) v = round_beside_midpoint(approx[k], fmt_, [&](double mid) { return oracle_detail::sign_o_minus(in, pending[k], mid); });
+      record(res_.o[ci], v);
     }
     if (lse_pending) {
-      if (x.lse) {
-        res_.lse[ri] = static_cast<float>(*x.lse);
-        ++counters_.exact;
-      } else {
-        ++counters_.unresolved;
-      }
+      std::optional<double> v = x.lse;
+      if (!v) v = round_beside_midpoint(lse_approx, kFormatF32, [&](double mid) { return oracle_detail::sign_lse_minus(in, mid); });
+      record(res_.lse[ri], v);
+    }
+  }
+
+  // Given an approximation within 2^-2000 of a midpoint of f, decides the side of the
+  // midpoint the exact value is on with `sign_of(mid)` and returns the neighbour there.
+  template <class SignOf>
+  static std::optional<double> round_beside_midpoint(double approx, const BinaryFormat& f, SignOf&& sign_of) {
+    if (!std::isfinite(approx)) return std::nullopt;
+    const double r = f.round_nearest_even(approx);
+    if (!std::isfinite(r)) return std::nullopt;
+    const double below = r <= approx ? r : f.next_down(r);
+    const double above = f.next_up(below);
+    const double mid = std::isfinite(above) ? (below + above) / 2 : f.max_finite() + f.ulp(f.max_finite()) / 2;
+    const std::optional<int> s = sign_of(mid);
+    if (!s) return std::nullopt;
+    return *s > 0 ? above : below;
+  }
+
+  void record(float& slot, std::optional<double> v) {
+    if (v) {
+      slot = static_cast<float>(*v);
+      ++counters_.exact;
+    } else {
+      ++counters_.unresolved;
     }
   }
 

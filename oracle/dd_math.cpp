@@ -123,8 +123,8 @@ DD tanh_dd(DD x) {
   const bool neg = x.hi < 0;
   DD a = neg ? dd::neg(x) : x;
   DD r;
-  if (a.hi > 354.0) {
-    r = {1.0, 0.0};  // 1 - tanh(a) < 2e^-708
+  if (a.hi > 40.0) {
+    r = {1.0, 0.0};  // 1 - tanh(a) = 2/(e^{2a} + 1) < 2e^-80 < 2^-114, inside kTanhRel
   } else {
     const DD e = expm1_dd(ldexp(a, 1));  // tanh(a) = E / (E + 2), E = e^{2a} - 1
     r = div(e, add(e, 2.0));

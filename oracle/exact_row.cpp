@@ -13,6 +13,7 @@
 #include <limits>
 #include <vector>
 
+#include "oracle/mpfr_scores.hpp"
 #include "oracle/mpfr_value.hpp"
 #include "oracle/row_eval.hpp"
 
@@ -20,27 +21,6 @@ namespace flashcheck::oracle_detail {
 namespace {
 
 constexpr long kExactPrec = 4096;  // holds any sum of products of doubles exactly
-
-// Exact rational score when the score is rational (no softcap, or a zero softcap
-// argument); false when it is transcendental.
-bool exact_score(const RowInput& in, int64_t j, mpfr_ptr out) {
-  const AttentionCase& c = *in.c;
-  const KvGroup& kv = *in.kv;
-  Mpfr dot(kExactPrec), p(kExactPrec);
-  mpfr_set_zero(dot, 1);
-  int inexact = 0;
-  for (int64_t d = 0; d < kv.dk; ++d) {
-    mpfr_set_d(p, in.q[static_cast<size_t>(d)], MPFR_RNDN);
-    inexact |= mpfr_mul_d(p, p, kv.k[static_cast<size_t>(j * kv.dk + d)], MPFR_RNDN);
-    inexact |= mpfr_add(dot, dot, p, MPFR_RNDN);
-  }
-  inexact |= mpfr_mul_d(dot, dot, c.scale, MPFR_RNDN);
-  if (c.softcap > 0 && !mpfr_zero_p(dot.get())) return false;
-  mpfr_set_d(p, in.slope, MPFR_RNDN);
-  inexact |= mpfr_mul_d(p, p, in.bias[static_cast<size_t>(j)], MPFR_RNDN);
-  inexact |= mpfr_add(out, dot, p, MPFR_RNDN);
-  return inexact == 0 && mpfr_number_p(out);
-}
 
 }  // namespace
 

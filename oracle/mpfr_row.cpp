@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "oracle/double_double.hpp"
+#include "oracle/mpfr_scores.hpp"
 #include "oracle/mpfr_value.hpp"
 #include "oracle/row_eval.hpp"
 
@@ -15,18 +16,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-double absd(mpfr_srcptr x) { return std::fabs(mpfr_get_d(x, MPFR_RNDA)); }  // rounded away: an upper bound
-
-// Sum of doubles' products q_d * k_d, correctly rounded to the precision of out.
-void exact_dot(mpfr_ptr out, const double* q, const double* k, int64_t n, std::vector<Mpfr>& prods,
-               std::vector<mpfr_ptr>& ptrs) {
-  for (int64_t d = 0; d < n; ++d) {
-    mpfr_set_d(prods[static_cast<size_t>(d)], q[d], MPFR_RNDN);
-    mpfr_mul_d(prods[static_cast<size_t>(d)], prods[static_cast<size_t>(d)], k[d], MPFR_RNDN);  // exact at 128 bits
-    ptrs[static_cast<size_t>(d)] = prods[static_cast<size_t>(d)];
-  }
-  mpfr_sum(out, ptrs.data(), static_cast<unsigned long>(n), MPFR_RNDN);
-}
+double absd(mpfr_srcptr x) { return abs_upper(x); }
 
 // Whether the interval [x - e, x + e] rounds to one value of f; that value if so.
 std::optional<double> decide(mpfr_srcptr x, double e, const BinaryFormat& f) {
@@ -44,60 +34,24 @@ std::optional<double> decide(mpfr_srcptr x, double e, const BinaryFormat& f) {
 
 MpfrDecision evaluate_row_mpfr(const RowInput& in, const std::vector<int64_t>& columns, bool want_lse, long precision,
                                const BinaryFormat& o_format) {
-  const AttentionCase& c = *in.c;
   const KvGroup& kv = *in.kv;
-  const int64_t lk = kv.lk, dk = kv.dk, dv = kv.dv;
+  const int64_t lk = kv.lk, dv = kv.dv;
   const double eps = std::ldexp(1.0, static_cast<int>(-precision));  // relative error of one rounding
   MpfrDecision out;
   out.o.assign(columns.size(), std::nullopt);
   out.o_approx.assign(columns.size(), 0.0);
 
   std::vector<Mpfr> prods;
-  prods.reserve(static_cast<size_t>(std::max(dk, lk + 1)));
-  for (int64_t d = 0; d < std::max(dk, lk + 1); ++d) prods.emplace_back(std::max<long>(precision, 128));
+  prods.reserve(static_cast<size_t>(lk + 1));
+  for (int64_t d = 0; d < lk + 1; ++d) prods.emplace_back(precision);
   std::vector<mpfr_ptr> ptrs(prods.size());
 
-  // Scores.
-  std::vector<Mpfr> score;
-  std::vector<double> score_err;
-  std::vector<int64_t> keys;
-  Mpfr t(precision), y(precision), sb(128), m(precision);
-  bool have_m = false;
-  for (int64_t j = 0; j < lk; ++j) {
-    const double bias = in.bias[static_cast<size_t>(j)];
-    if (bias == -kInf) continue;
-    Mpfr s(precision);
-    exact_dot(s, in.q.data(), kv.k.data() + j * dk, dk, prods, ptrs);
-    if (mpfr_inf_p(s.get()) && mpfr_sgn(s.get()) < 0) continue;
-    if (!mpfr_number_p(s.get())) return out;  // non-finite rows are decided by the caller
-    double err = eps * absd(s) * std::fabs(static_cast<double>(c.scale));
-    mpfr_mul_d(s, s, c.scale, MPFR_RNDN);
-    err += eps * absd(s);
-    if (c.softcap > 0) {
-      mpfr_div_d(y, s, c.softcap, MPFR_RNDN);
-      double y_err = err / c.softcap + eps * absd(y);
-      mpfr_tanh(t, y, MPFR_RNDN);
-      y_err += eps * absd(t);
-      mpfr_mul_d(s, t, c.softcap, MPFR_RNDN);
-      err = y_err * c.softcap + eps * absd(s);
-    }
-    if (in.slope * bias != 0.0) {
-      mpfr_set_d(sb, in.slope, MPFR_RNDN);
-      mpfr_mul_d(sb, sb, bias, MPFR_RNDN);  // exact: 53 + 53 bits fit in 128
-      mpfr_add(s, s, sb, MPFR_RNDN);
-      err += eps * absd(s);
-    }
-    if (!have_m || mpfr_cmp(s, m) > 0) mpfr_set(m, s, MPFR_RNDN);
-    have_m = true;
-    score.push_back(std::move(s));
-    score_err.push_back(dd::round_up(err));
-    keys.push_back(j);
-  }
-  if (in.sink) {
-    if (!have_m || mpfr_cmp_d(m, *in.sink) < 0) mpfr_set_d(m, *in.sink, MPFR_RNDN);
-    have_m = true;
-  }
-  if (!have_m) return out;
+  MpfrScores sc = mpfr_scores(in, precision);
+  if (!sc.ok) return out;
+  std::vector<Mpfr>& score = sc.s;
+  const std::vector<double>& score_err = sc.err;
+  const std::vector<int64_t>& keys = sc.keys;
+  Mpfr& m = sc.m;
 
   // Weights, exact-argument errors, and the denominator.
   const size_t nk = keys.size();
@@ -163,6 +117,7 @@ MpfrDecision evaluate_row_mpfr(const RowInput& in, const std::vector<int64_t>& c
     out.lse = decide(lse, err, kFormatF32);
     out.lse_approx = mpfr_get_d(lse, MPFR_RNDN);
   }
+  out.evaluated = true;
   return out;
 }
 

@@ -61,6 +61,7 @@ struct MpfrDecision {
   std::optional<double> lse;
   std::vector<double> o_approx;          // nearest double to the approximation
   double lse_approx = 0;
+  bool evaluated = false;                // false: the row could not be evaluated (approximations unset)
 };
 MpfrDecision evaluate_row_mpfr(const RowInput& in, const std::vector<int64_t>& columns, bool want_lse, long precision,
                                const BinaryFormat& o_format);
@@ -75,5 +76,10 @@ struct ExactDecision {
 };
 ExactDecision decide_exactly(const RowInput& in, const std::vector<int64_t>& columns, bool want_lse,
                              const BinaryFormat& o_format);
+
+// Sign of (O_c - mid) and of (LSE - mid) for a rounding midpoint mid of the target
+// format, decided without forming O (see midpoint_row.cpp); nullopt if undecided.
+std::optional<int> sign_o_minus(const RowInput& in, int64_t col, double mid);
+std::optional<int> sign_lse_minus(const RowInput& in, double mid);
 
 }  // namespace flashcheck::oracle_detail

@@ -1,0 +1,104 @@
+#include "cli/case_evaluation.hpp"
+
+#include <chrono>
+#include <exception>
+#include <stdexcept>
+
+namespace flashcheck::cli {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+const OracleResult& LazyOracle::get() {
+  if (result_) return *result_;
+  if (error_) throw std::runtime_error(*error_);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    result_ = run_oracle(case_, opts_);
+  } catch (const std::exception& e) {
+    error_ = std::string("oracle failed: ") + e.what();
+  }
+  seconds_ = seconds_since(start);
+  if (error_) throw std::runtime_error(*error_);
+  return *result_;
+}
+
+std::string status_name(CaseOutcome::Status s) {
+  switch (s) {
+    case CaseOutcome::Status::pass: return "pass";
+    case CaseOutcome::Status::fail: return "fail";
+    case CaseOutcome::Status::unsupported: return "unsupported";
+    case CaseOutcome::Status::error: return "error";
+  }
+  return "?";
+}
+
+void OracleTotals::add(const OracleStats& s, double run_seconds) {
+  ++cases;
+  stats.rows += s.rows;
+  stats.elements += s.elements;
+  stats.escalated_elements += s.escalated_elements;
+  stats.exact_path_elements += s.exact_path_elements;
+  stats.unresolved_elements += s.unresolved_elements;
+  seconds += run_seconds;
+}
+
+OracleOptions oracle_options_for(const AttentionCase& c, int threads) {
+  OracleOptions opts;
+  opts.out_type = c.o_type;
+  opts.threads = threads;
+  return opts;
+}
+
+CaseOutcome evaluate_case(Backend& backend, const std::string& family, const CaseRecipe& recipe,
+                          const AttentionCase& c, LazyOracle& oracle) {
+  CaseOutcome out;
+  out.backend = backend.name();
+  out.family = family;
+  out.recipe = recipe;
+
+  const auto start = std::chrono::steady_clock::now();
+  RunResult run = run_checked(backend, c);
+  out.backend_seconds = seconds_since(start);
+  if (run.status == RunResult::Status::unsupported) {
+    out.status = CaseOutcome::Status::unsupported;
+    out.message = run.message;
+    return out;
+  }
+  if (run.status == RunResult::Status::error) {
+    out.status = CaseOutcome::Status::error;
+    out.message = "backend error: " + run.message;
+    return out;
+  }
+
+  const bool first_use = !oracle.computed();
+  try {
+    const OracleResult& expected = oracle.get();
+    out.oracle_stats = expected.stats;
+    out.verdict = judge(c, expected, run.output);
+  } catch (const std::exception& e) {
+    out.status = CaseOutcome::Status::error;
+    out.message = e.what();
+    return out;
+  }
+  if (first_use) out.oracle_seconds = oracle.seconds();
+  out.status = out.verdict->pass ? CaseOutcome::Status::pass : CaseOutcome::Status::fail;
+  return out;
+}
+
+CaseOutcome generation_error(const std::string& backend, const std::string& family, const CaseRecipe& recipe,
+                             const std::string& what) {
+  CaseOutcome out;
+  out.backend = backend;
+  out.family = family;
+  out.recipe = recipe;
+  out.status = CaseOutcome::Status::error;
+  out.message = "case generation failed: " + what;
+  return out;
+}
+
+}  // namespace flashcheck::cli

@@ -1,0 +1,67 @@
+#pragma once
+// Grading one backend on one case: run the subject, get (or reuse) the oracle,
+// judge. Every failure mode becomes an outcome, never an exception, so one bad
+// case or subject cannot stop a check run.
+#include <optional>
+#include <string>
+
+#include "core/backend.hpp"
+#include "core/generator.hpp"
+#include "oracle/attention_oracle.hpp"
+#include "verdict/verdict.hpp"
+
+namespace flashcheck::cli {
+
+// The oracle of one case, computed on first use and shared by every backend.
+class LazyOracle {
+ public:
+  LazyOracle(const AttentionCase& c, OracleOptions opts) : case_(c), opts_(opts) {}
+  // Throws std::runtime_error (every time) when the oracle failed.
+  const OracleResult& get();
+  bool computed() const { return result_.has_value(); }
+  double seconds() const { return seconds_; }
+  const OracleStats* stats() const { return result_ ? &result_->stats : nullptr; }
+
+ private:
+  const AttentionCase& case_;
+  OracleOptions opts_;
+  std::optional<OracleResult> result_;
+  std::optional<std::string> error_;
+  double seconds_ = 0;
+};
+
+struct CaseOutcome {
+  enum class Status { pass, fail, unsupported, error };
+  std::string backend;
+  std::string family;
+  CaseRecipe recipe;
+  Status status = Status::error;
+  std::string message;             // why unsupported, or the error
+  std::optional<Verdict> verdict;  // present when the subject ran and was judged
+  std::optional<OracleStats> oracle_stats;
+  double backend_seconds = 0;
+  double oracle_seconds = 0;  // time of the shared oracle run (0 when it was reused)
+
+  bool is_failure() const { return status == Status::fail || status == Status::error; }
+};
+
+std::string status_name(CaseOutcome::Status s);
+
+// Oracle work over the distinct cases of a run (each case counted once).
+struct OracleTotals {
+  int64_t cases = 0;
+  OracleStats stats;
+  double seconds = 0;
+  void add(const OracleStats& s, double run_seconds);
+};
+
+OracleOptions oracle_options_for(const AttentionCase& c, int threads);
+
+CaseOutcome evaluate_case(Backend& backend, const std::string& family, const CaseRecipe& recipe,
+                          const AttentionCase& c, LazyOracle& oracle);
+
+// An outcome for a case the generator could not build (a matrix or recipe error).
+CaseOutcome generation_error(const std::string& backend, const std::string& family, const CaseRecipe& recipe,
+                             const std::string& what);
+
+}  // namespace flashcheck::cli

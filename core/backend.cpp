@@ -1,0 +1,135 @@
+#include "core/backend.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <fmt/format.h>
+#include <stdexcept>
+
+namespace flashcheck {
+namespace {
+
+bool contains(const std::vector<DType>& types, DType t) { return std::find(types.begin(), types.end(), t) != types.end(); }
+
+std::string type_list(const std::vector<DType>& types) {
+  std::string s;
+  for (DType t : types) s += (s.empty() ? "" : ", ") + dtype_name(t);
+  return s.empty() ? "none" : s;
+}
+
+// One line per optional feature: whether the case needs it, whether the backend has it.
+struct FeatureCheck {
+  bool needed;
+  bool supported;
+  const char* what;
+};
+
+// Largest element offset + 1 a tensor's strides reach, in elements.
+int64_t element_extent(const Tensor& t) {
+  int64_t max_off = 0;
+  for (int d = 0; d < 4; ++d)
+    if (t.shape[d] > 0) max_off += (t.shape[d] - 1) * t.strides[d];
+  return max_off + 1;
+}
+
+// Problems of a backend's output, or an empty string when it has the shape the case asks for.
+std::string output_problem(const AttentionCase& c, const RunOutput& out) {
+  const auto& s = c.shape;
+  const Dims want{s.batch, s.hq, s.lq, s.dv};
+  if (out.o.dtype != c.o_type)
+    return fmt::format("O has dtype {} but the case asks for {}", dtype_name(out.o.dtype), dtype_name(c.o_type));
+  if (out.o.shape != want)
+    return fmt::format("O has shape [{},{},{},{}] but the case needs [{},{},{},{}]", out.o.shape[0], out.o.shape[1],
+                       out.o.shape[2], out.o.shape[3], want[0], want[1], want[2], want[3]);
+  for (int64_t st : out.o.strides)
+    if (st < 0) return "O has a negative stride";
+  const int64_t need_bytes = element_extent(out.o) * static_cast<int64_t>(traits(out.o.dtype).size);
+  if (need_bytes > static_cast<int64_t>(out.o.storage.size()))
+    return fmt::format("O strides reach byte {} but its storage holds {}", need_bytes, out.o.storage.size());
+  const int64_t rows = s.batch * s.hq * s.lq;
+  const auto lse_size = static_cast<int64_t>(out.lse.size());
+  if (lse_size != 0 && lse_size != rows)
+    return fmt::format("LSE has {} values; it must be empty or hold B*Hq*Lq = {}", lse_size, rows);
+  return {};
+}
+
+}  // namespace
+
+std::optional<std::string> unsupported_reason(const Capabilities& caps, const AttentionCase& c) {
+  const struct {
+    const char* tensor;
+    DType type;
+    const std::vector<DType>& allowed;
+  } type_checks[] = {
+      {"Q", c.q_type, caps.q_types},
+      {"K", c.k_type, caps.kv_types},
+      {"V", c.v_type, caps.kv_types},
+      {"O", c.o_type, caps.o_types},
+  };
+  for (const auto& t : type_checks)
+    if (!contains(t.allowed, t.type))
+      return fmt::format("{} dtype {} is not supported (supported: {})", t.tensor, dtype_name(t.type),
+                         type_list(t.allowed));
+
+  const auto& s = c.shape;
+  const bool strided = !c.q.is_contiguous() || !c.k.is_contiguous() || !c.v.is_contiguous();
+  const FeatureCheck features[] = {
+      {c.mask_kind == MaskKind::causal, caps.causal, "causal masking"},
+      {c.mask_kind == MaskKind::window, caps.window, "sliding-window masking"},
+      {c.mask.has_value() || c.mask_kind == MaskKind::explicit_only, caps.explicit_mask, "an explicit additive mask"},
+      {c.uses_alibi(), caps.alibi, "ALiBi position bias"},
+      {c.softcap > 0.0f, caps.softcap, "logit soft-capping"},
+      {c.has_sinks(), caps.sinks, "attention sinks"},
+      {s.hq != s.hkv, caps.gqa, "grouped-query attention (Hq != Hkv)"},
+      {strided, caps.strided, "non-contiguous Q/K/V views"},
+      {s.dk != s.dv, caps.dk_ne_dv, "different K and V head dimensions"},
+  };
+  for (const auto& f : features)
+    if (f.needed && !f.supported) return fmt::format("{} is not supported", f.what);
+
+  const int64_t head_dim = std::max(s.dk, s.dv);
+  if (head_dim > caps.max_head_dim)
+    return fmt::format("head dimension {} exceeds the supported maximum {}", head_dim, caps.max_head_dim);
+  return std::nullopt;
+}
+
+RunResult run_checked(Backend& b, const AttentionCase& c) {
+  // A malformed case would make any kernel read out of bounds; reject it before running.
+  if (const std::string problems = validate(c); !problems.empty())
+    return RunResult::error("invalid case: " + problems.substr(0, problems.find_last_not_of('\n') + 1));
+  if (auto why = unsupported_reason(b.capabilities(), c)) return RunResult::unsupported(*why);
+  RunResult r;
+  try {
+    r = b.run(c);
+  } catch (const std::exception& e) {
+    return RunResult::error(fmt::format("{} threw: {}", b.name(), e.what()));
+  } catch (...) {
+    return RunResult::error(fmt::format("{} threw an unknown exception", b.name()));
+  }
+  if (r.status != RunResult::Status::ok) return r;
+  if (const std::string problem = output_problem(c, r.output); !problem.empty())
+    return RunResult::error(fmt::format("{} returned a malformed output: {}", b.name(), problem));
+  return r;
+}
+
+void Registry::add(std::string name, Factory f) {
+  if (name.empty()) throw std::invalid_argument("a backend needs a non-empty name");
+  if (!f) throw std::invalid_argument(fmt::format("backend '{}' registered without a factory", name));
+  for (const auto& e : entries_)
+    if (e.first == name) throw std::invalid_argument(fmt::format("backend '{}' is already registered", name));
+  entries_.emplace_back(std::move(name), std::move(f));
+}
+
+std::vector<std::string> Registry::names() const {
+  std::vector<std::string> out;
+  out.reserve(entries_.size());
+  for (const auto& e : entries_) out.push_back(e.first);
+  return out;
+}
+
+std::unique_ptr<Backend> Registry::make(const std::string& name) const {
+  for (const auto& e : entries_)
+    if (e.first == name) return e.second();
+  return nullptr;
+}
+
+}  // namespace flashcheck

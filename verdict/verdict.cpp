@@ -1,0 +1,233 @@
+// judge(): absolute rules first (non-finite leaks, the fully masked row convention),
+// then every element against its fp32 budget (verdict/budget.cpp).
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
+#include <stdexcept>
+
+#include "verdict/verdict.hpp"
+
+namespace flashcheck {
+namespace {
+
+constexpr size_t kWorstKept = 5;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::string number(double x) { return fmt::format("{:.9g} ({:a})", x, x); }
+
+// Keeps the few elements with the largest error/budget ratio, first seen first on ties.
+class WorstElements {
+ public:
+  void offer(const Mismatch& m, double ratio) {
+    if (kept_.size() == kWorstKept && !(ratio > kept_.back().first)) return;
+    auto pos = std::upper_bound(kept_.begin(), kept_.end(), ratio,
+                                [](double r, const std::pair<double, Mismatch>& e) { return r > e.first; });
+    kept_.insert(pos, {ratio, m});
+    if (kept_.size() > kWorstKept) kept_.pop_back();
+  }
+  std::vector<Mismatch> take() const {
+    std::vector<Mismatch> out;
+    for (const auto& e : kept_) out.push_back(e.second);
+    return out;
+  }
+
+ private:
+  std::vector<std::pair<double, Mismatch>> kept_;
+};
+
+// Counts one kind of broken rule and remembers its first example.
+struct RuleCounter {
+  int64_t count = 0;
+  std::string first;
+  void add(const Mismatch& m) {
+    if (count++ == 0) first = m.describe();
+  }
+};
+
+// Element-wise budget check of one output (O or LSE).
+struct BudgetCheck {
+  int64_t checked = 0;
+  int64_t over = 0;
+  double worst_ratio = 0;
+  std::string worst;
+  void add(const Mismatch& m, double ratio) {
+    ++checked;
+    if (ratio > 1.0) ++over;
+    if (worst.empty() || ratio > worst_ratio) {
+      worst_ratio = ratio;
+      worst = m.describe();
+    }
+  }
+};
+
+double ratio_of(double error, double budget) {
+  if (error == 0.0) return 0.0;
+  return budget > 0.0 ? error / budget : kInf;
+}
+
+bool same_value(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+void require_size(size_t have, int64_t want, const char* what) {
+  if (static_cast<int64_t>(have) != want)
+    throw std::invalid_argument(
+        fmt::format("oracle result does not match the case: {} has {} values, expected {}", what, have, want));
+}
+
+// The oracle must describe this very case (a harness error otherwise, not a subject failure).
+void check_oracle_shape(const AttentionCase& c, const OracleResult& r) {
+  const auto& s = c.shape;
+  const int64_t rows = s.batch * s.hq * s.lq;
+  const int64_t elements = rows * s.dv;
+  require_size(r.o.size(), elements, "o");
+  require_size(r.o_exact.size(), elements, "o_exact");
+  require_size(r.v_scale.size(), elements, "v_scale");
+  require_size(r.abs_weighted_v.size(), elements, "abs_weighted_v");
+  require_size(r.lse.size(), rows, "lse");
+  require_size(r.lse_exact.size(), rows, "lse_exact");
+  require_size(r.score_abs_max.size(), rows, "score_abs_max");
+  require_size(r.score_spread.size(), rows, "score_spread");
+  require_size(r.max_abs_score.size(), rows, "max_abs_score");
+  require_size(r.visible_keys.size(), rows, "visible_keys");
+  require_size(r.fully_masked.size(), rows, "fully_masked");
+}
+
+std::string output_shape_problem(const AttentionCase& c, const RunOutput& out) {
+  const auto& s = c.shape;
+  const Dims want{s.batch, s.hq, s.lq, s.dv};
+  if (out.o.dtype != c.o_type)
+    return fmt::format("O has dtype {} but the case asks for {}", dtype_name(out.o.dtype), dtype_name(c.o_type));
+  if (out.o.shape != want)
+    return fmt::format("O has shape [{},{},{},{}] but the case needs [{},{},{},{}]", out.o.shape[0], out.o.shape[1],
+                       out.o.shape[2], out.o.shape[3], want[0], want[1], want[2], want[3]);
+  int64_t last = 0;
+  for (int d = 0; d < 4; ++d) {
+    if (out.o.strides[d] < 0) return "O has a negative stride";
+    last += (out.o.shape[d] - 1) * out.o.strides[d];
+  }
+  if ((last + 1) * static_cast<int64_t>(traits(out.o.dtype).size) > static_cast<int64_t>(out.o.storage.size()))
+    return "O strides reach past its storage";
+  const int64_t rows = s.batch * s.hq * s.lq;
+  if (!out.lse.empty() && static_cast<int64_t>(out.lse.size()) != rows)
+    return fmt::format("LSE has {} values; it must be empty or hold B*Hq*Lq = {}", out.lse.size(), rows);
+  return {};
+}
+
+}  // namespace
+
+std::string Mismatch::describe() const {
+  const std::string where = what == "LSE" ? fmt::format("{}[b={} h={} i={}]", what, b, h, i)
+                                          : fmt::format("{}[b={} h={} i={} col={}]", what, b, h, i, col);
+  return fmt::format("{}: got {}, expected {}, exact {}, |error| {} vs budget {}", where, number(got),
+                     number(expected), number(exact), number(std::fabs(got - exact)), number(budget));
+}
+
+std::string Verdict::summary() const {
+  if (pass) return "pass";
+  return "FAIL: " + (rule_failures.empty() ? std::string("no reason recorded") : rule_failures.front());
+}
+
+Verdict judge(const AttentionCase& c, const OracleResult& oracle, const RunOutput& out, const BudgetParams& p) {
+  check_oracle_shape(c, oracle);
+  Verdict v;
+  if (const std::string problem = output_shape_problem(c, out); !problem.empty()) {
+    v.pass = false;
+    v.rule_failures.push_back(problem);
+    v.worst_budget_ratio = kInf;
+    return v;
+  }
+
+  const auto& s = c.shape;
+  const int64_t rows = s.batch * s.hq * s.lq;
+  v.has_lse = !out.lse.empty();
+
+  RuleCounter nonfinite, finite_vs_nonfinite, masked_row;
+  BudgetCheck o_check, lse_check;
+  WorstElements worst;
+  // Metrics cover rows with a visible key; fully masked rows are judged by rule (b) alone.
+  std::vector<float> o_got, o_expected, lse_got, lse_expected;
+  std::vector<double> o_exact, o_vscale, lse_exact, lse_scale;
+
+  for (int64_t row = 0; row < rows; ++row) {
+    const int64_t i = row % s.lq, h = (row / s.lq) % s.hq, b = row / (s.lq * s.hq);
+    const auto r = static_cast<size_t>(row);
+    const bool fully_masked = oracle.fully_masked[r] != 0;
+
+    // budget_of: the element's budget, formed only where the oracle is finite.
+    auto judge_element = [&](Mismatch m, bool is_o, auto budget_of) {
+      if (same_value(m.got, m.expected) && !std::isfinite(m.got)) return;  // the same inf or NaN as the oracle
+      if (fully_masked) {
+        // The oracle holds the policy's value: +-0 and -inf by default, NaN under the NaN policy.
+        if (!same_value(m.got, m.expected)) {
+          masked_row.add(m);
+          worst.offer(m, kInf);
+        }
+        return;
+      }
+      if (!std::isfinite(m.got) || !std::isfinite(m.exact)) {
+        (std::isfinite(m.got) ? finite_vs_nonfinite : nonfinite).add(m);
+        worst.offer(m, kInf);
+        return;
+      }
+      // A finite exact value that rounds to inf (overflow of the O dtype) is judged by its budget.
+      m.budget = budget_of();
+      const double ratio = ratio_of(std::fabs(m.got - m.exact), m.budget);
+      (is_o ? o_check : lse_check).add(m, ratio);
+      worst.offer(m, ratio);
+      v.worst_budget_ratio = std::max(v.worst_budget_ratio, ratio);
+    };
+
+    for (int64_t col = 0; col < s.dv; ++col) {
+      const auto e = static_cast<size_t>(row * s.dv + col);
+      const double got = out.o.get(b, h, i, col);
+      judge_element({"O", b, h, i, col, got, oracle.o[e], oracle.o_exact[e], 0.0}, true,
+                    [&] { return o_budget(c, oracle, row, col, p); });
+      if (!fully_masked) {
+        o_got.push_back(static_cast<float>(got));
+        o_expected.push_back(oracle.o[e]);
+        o_exact.push_back(oracle.o_exact[e]);
+        o_vscale.push_back(oracle.v_scale[e]);
+      }
+    }
+    if (v.has_lse) {
+      judge_element({"LSE", b, h, i, 0, out.lse[r], oracle.lse[r], oracle.lse_exact[r], 0.0}, false,
+                    [&] { return lse_budget(c, oracle, row, p); });
+      if (!fully_masked) {
+        lse_got.push_back(out.lse[r]);
+        lse_expected.push_back(oracle.lse[r]);
+        lse_exact.push_back(oracle.lse_exact[r]);
+        lse_scale.push_back(1.0);  // LSE has no V scale: its "v-relative" error is the absolute one
+      }
+    }
+  }
+
+  if (nonfinite.count > 0) {
+    v.worst_budget_ratio = kInf;
+    v.rule_failures.push_back(
+        fmt::format("{} non-finite value(s) where the oracle is finite; first: {}", nonfinite.count, nonfinite.first));
+  }
+  if (finite_vs_nonfinite.count > 0) {
+    v.worst_budget_ratio = kInf;
+    v.rule_failures.push_back(fmt::format("{} finite value(s) where the oracle is not finite; first: {}",
+                                          finite_vs_nonfinite.count, finite_vs_nonfinite.first));
+  }
+  if (masked_row.count > 0) {
+    v.worst_budget_ratio = kInf;
+    v.rule_failures.push_back(fmt::format("{} value(s) of fully masked rows break the convention (O = +-0, LSE = "
+                                          "-inf, or NaN under the NaN policy); first: {}",
+                                          masked_row.count, masked_row.first));
+  }
+  for (const auto* check : {&o_check, &lse_check})
+    if (check->over > 0)
+      v.rule_failures.push_back(fmt::format("{} of {} {} element(s) exceed the fp32 budget; worst error/budget {:.3g}: {}",
+                                            check->over, check->checked, check == &o_check ? "O" : "LSE",
+                                            check->worst_ratio, check->worst));
+
+  v.o_metrics = compare({o_got, o_expected, o_exact, o_vscale, c.o_type});
+  if (v.has_lse) v.lse_metrics = compare({lse_got, lse_expected, lse_exact, lse_scale, DType::f32});
+  v.worst = worst.take();
+  v.pass = v.rule_failures.empty();
+  return v;
+}
+
+}  // namespace flashcheck
