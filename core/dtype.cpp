@@ -82,10 +82,44 @@ void encode_bf16(double x, std::byte* p) {
   std::memcpy(p, &h, sizeof h);
 }
 
+// Every f16 value, decoded once: bulk decoding is a table lookup.
+const std::array<double, 65536>& f16_table() {
+  static const auto table = [] {
+    std::array<double, 65536> t{};
+    for (uint32_t h = 0; h < 65536; ++h) t[h] = f16_bits_to_double(static_cast<uint16_t>(h));
+    return t;
+  }();
+  return table;
+}
+
+template <class Bits, class Decode>
+void decode_strided_with(const std::byte* p, int64_t stride, int64_t n, double* out, Decode decode) {
+  for (int64_t i = 0; i < n; ++i) {
+    Bits b;
+    std::memcpy(&b, p + i * stride * static_cast<int64_t>(sizeof(Bits)), sizeof b);
+    out[i] = decode(b);
+  }
+}
+void decode_strided_f32(const std::byte* p, int64_t stride, int64_t n, double* out) {
+  decode_strided_with<float>(p, stride, n, out, [](float f) { return static_cast<double>(f); });
+}
+void decode_strided_f16(const std::byte* p, int64_t stride, int64_t n, double* out) {
+  const auto& table = f16_table();
+  decode_strided_with<uint16_t>(p, stride, n, out, [&](uint16_t h) { return table[h]; });
+}
+void decode_strided_bf16(const std::byte* p, int64_t stride, int64_t n, double* out) {
+  decode_strided_with<uint16_t>(p, stride, n, out, [](uint16_t h) {
+    const uint32_t bits = static_cast<uint32_t>(h) << 16;  // bf16 is the top half of an f32
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return static_cast<double>(f);
+  });
+}
+
 const std::array<DTypeTraits, 3> kTraits{{
-    {DType::f32, "f32", 4, kFormatF32, decode_f32, encode_f32},
-    {DType::f16, "f16", 2, kFormatF16, decode_f16, encode_f16},
-    {DType::bf16, "bf16", 2, kFormatBF16, decode_bf16, encode_bf16},
+    {DType::f32, "f32", 4, kFormatF32, decode_f32, encode_f32, decode_strided_f32},
+    {DType::f16, "f16", 2, kFormatF16, decode_f16, encode_f16, decode_strided_f16},
+    {DType::bf16, "bf16", 2, kFormatBF16, decode_bf16, encode_bf16, decode_strided_bf16},
 }};
 
 }  // namespace

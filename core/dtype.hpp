@@ -22,6 +22,8 @@ struct DTypeTraits {
   // Bits of the storage encoding <-> the exact value it represents.
   double (*decode)(const std::byte* p);
   void (*encode_rne)(double value, std::byte* p);  // round to nearest even, overflow to inf
+  // n elements, `stride` elements apart, decoded into out (the bulk path of decode).
+  void (*decode_strided)(const std::byte* p, int64_t stride, int64_t n, double* out);
 };
 
 const DTypeTraits& traits(DType t);

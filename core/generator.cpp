@@ -176,7 +176,13 @@ double dist_peaked(AttentionCase& c, Rng& rng) {
         const int64_t g = c.kv_head(h);
         double norm2 = 0.0;
         for (int64_t d = 0; d < c.shape.dk; ++d) norm2 += c.k.get(b, g, j, d) * c.k.get(b, g, j, d);
-        const double alpha = norm2 > 0.0 ? kPeakScore / (scale * norm2) : 0.0;
+        double alpha = norm2 > 0.0 ? kPeakScore / (scale * norm2) : 0.0;
+        // A tiny key (Dk = 1 draws them) would need a huge Q: cap Q entries at 1/16 of
+        // the Q dtype's maximum so they stay finite; that key then just peaks less.
+        double kmax = 0.0;
+        for (int64_t d = 0; d < c.shape.dk; ++d) kmax = std::max(kmax, std::fabs(c.k.get(b, g, j, d)));
+        const double qcap = traits(c.q_type).format.max_finite() / 16.0;
+        if (kmax > 0.0 && alpha * kmax > qcap) alpha = qcap / kmax;
         for (int64_t d = 0; d < c.shape.dk; ++d) c.q.set(b, h, i, d, alpha * c.k.get(b, g, j, d));
       }
   }

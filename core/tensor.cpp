@@ -40,6 +40,11 @@ double Tensor::get(int64_t i0, int64_t i1, int64_t i2, int64_t i3) const {
   return tr.decode(storage.data() + offset(i0, i1, i2, i3) * static_cast<int64_t>(tr.size));
 }
 
+void Tensor::read_row(int64_t i0, int64_t i1, int64_t i2, double* out) const {
+  const auto& tr = traits(dtype);
+  tr.decode_strided(storage.data() + offset(i0, i1, i2, 0) * static_cast<int64_t>(tr.size), strides[3], shape[3], out);
+}
+
 void Tensor::set(int64_t i0, int64_t i1, int64_t i2, int64_t i3, double value) {
   const auto& tr = traits(dtype);
   tr.encode_rne(value, storage.data() + offset(i0, i1, i2, i3) * static_cast<int64_t>(tr.size));

@@ -37,6 +37,8 @@ struct Tensor {
 
   // Exact value of an element (the storage decodes exactly into a double).
   double get(int64_t i0, int64_t i1, int64_t i2, int64_t i3) const;
+  // The innermost row [i0][i1][i2][*], decoded into out (shape[3] values).
+  void read_row(int64_t i0, int64_t i1, int64_t i2, double* out) const;
   // Stores value rounded to nearest even into the dtype.
   void set(int64_t i0, int64_t i1, int64_t i2, int64_t i3, double value);
   // Raw bit copy in and out, for codecs and special values.

@@ -9,6 +9,7 @@
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <span>
 #include <thread>
 
 #include "oracle/row_eval.hpp"
@@ -26,6 +27,9 @@ using oracle_detail::Special;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr long kEscalationPrecisions[] = {128, 256, 512, 1024, 2048};
+// Precisions of the midpoint-sign tier before and after the MPFR tier.
+constexpr long kFirstSignPrecisions[] = {256};
+constexpr long kLastSignPrecisions[] = {1024, 4096};
 
 // The rounded value when every point of [x - err, x + err] rounds the same way.
 std::optional<double> decide(dd::DD x, double err, const BinaryFormat& f) {
@@ -34,7 +38,7 @@ std::optional<double> decide(dd::DD x, double err, const BinaryFormat& f) {
   const double e = dd::round_up(err + 4.0 * dd::kU2 * std::fabs(x.hi));
   const dd::DD lo = dd::add(x, -e), hi = dd::add(x, e);
   const double a = f.round_nearest_even(lo.hi, lo.lo), b = f.round_nearest_even(hi.hi, hi.lo);
-  if (a != b) return std::nullopt;
+  if (a != b || std::signbit(a) != std::signbit(b)) return std::nullopt;  // -0 and +0 differ too
   return f.round_nearest_even(x.hi, x.lo);
 }
 
@@ -117,49 +121,78 @@ class RowFinisher {
   }
 
  private:
+  // Tiers, cheapest first for what actually reaches them: an element the
+  // double-double bound (~2^-95 relative) cannot round is almost always exactly on,
+  // or within e^-1000 of, a rounding midpoint, so the exact tiers go first; MPFR
+  // precisions follow for the rest, then the midpoint-sign tier at high precision.
   void escalate(const RowInput& in, size_t base, size_t ri, std::vector<int64_t> pending, bool lse_pending) {
     std::vector<double> approx;  // best approximation so far, per pending column
     for (int64_t col : pending) approx.push_back(res_.o_exact[base + static_cast<size_t>(col)]);
     double lse_approx = res_.lse_exact[ri];
-    for (long prec : kEscalationPrecisions) {
-      const MpfrDecision d = oracle_detail::evaluate_row_mpfr(in, pending, lse_pending, prec, fmt_);
+
+    auto keep_open = [&](auto&& decided_value) {
       std::vector<int64_t> still;
       std::vector<double> still_approx;
       for (size_t k = 0; k < pending.size(); ++k) {
-        const size_t ci = base + static_cast<size_t>(pending[k]);
-        const double a = d.evaluated ? d.o_approx[k] : approx[k];
-        if (d.o.size() > k && d.o[k]) {
-          res_.o[ci] = static_cast<float>(*d.o[k]);
-          res_.o_exact[ci] = a;
+        if (std::optional<double> v = decided_value(k)) {
+          res_.o[base + static_cast<size_t>(pending[k])] = static_cast<float>(*v);
         } else {
           still.push_back(pending[k]);
-          still_approx.push_back(a);
+          still_approx.push_back(approx[k]);
         }
-      }
-      if (lse_pending && d.lse) {
-        res_.lse[ri] = static_cast<float>(*d.lse);
-        res_.lse_exact[ri] = d.lse_approx;
-        lse_pending = false;
-      } else if (lse_pending && d.evaluated) {
-        lse_approx = d.lse_approx;
       }
       pending = std::move(still);
       approx = std::move(still_approx);
-      if (pending.empty() && !lse_pending) return;
-    }
-    // What no precision settled lies on or extremely near a rounding midpoint.
-    const ExactDecision x = oracle_detail::decide_exactly(in, pending, lse_pending, fmt_);
-    for (size_t k = 0; k < pending.size(); ++k) {
-      const size_t ci = base + static_cast<size_t>(pending[k]);
-      std::optional<double> v = x.o[k];
-      if (!v) v = round_beside_midpoint(approx[k], fmt_, [&](double mid) { return oracle_detail::sign_o_minus(in, pending[k], mid); });
-      record(res_.o[ci], v);
-    }
-    if (lse_pending) {
-      std::optional<double> v = x.lse;
-      if (!v) v = round_beside_midpoint(lse_approx, kFormatF32, [&](double mid) { return oracle_detail::sign_lse_minus(in, mid); });
-      record(res_.lse[ri], v);
-    }
+    };
+    auto exact_tiers = [&](std::span<const long> sign_precisions) {
+      const ExactDecision x = oracle_detail::decide_exactly(in, pending, lse_pending, fmt_);
+      keep_open([&](size_t k) {
+        std::optional<double> v = x.o[k];
+        if (!v) v = round_beside_midpoint(approx[k], fmt_, [&](double mid) {
+          return oracle_detail::sign_o_minus(in, pending[k], mid, sign_precisions);
+        });
+        if (v) ++counters_.exact;
+        return v;
+      });
+      if (lse_pending) {
+        std::optional<double> v = x.lse;
+        if (!v) v = round_beside_midpoint(lse_approx, kFormatF32, [&](double mid) {
+          return oracle_detail::sign_lse_minus(in, mid, sign_precisions);
+        });
+        if (v) {
+          res_.lse[ri] = static_cast<float>(*v);
+          ++counters_.exact;
+          lse_pending = false;
+        }
+      }
+      return pending.empty() && !lse_pending;
+    };
+    auto mpfr_tier = [&](std::span<const long> precisions) {
+      for (long prec : precisions) {
+        const MpfrDecision d = oracle_detail::evaluate_row_mpfr(in, pending, lse_pending, prec, fmt_);
+        if (!d.evaluated) continue;
+        for (size_t k = 0; k < pending.size(); ++k) {
+          approx[k] = d.o_approx[k];
+          res_.o_exact[base + static_cast<size_t>(pending[k])] = d.o_approx[k];
+        }
+        keep_open([&](size_t k) { return d.o[k]; });
+        if (lse_pending) {
+          lse_approx = d.lse_approx;
+          res_.lse_exact[ri] = d.lse_approx;
+          if (d.lse) {
+            res_.lse[ri] = static_cast<float>(*d.lse);
+            lse_pending = false;
+          }
+        }
+        if (pending.empty() && !lse_pending) return true;
+      }
+      return false;
+    };
+
+    if (exact_tiers(kFirstSignPrecisions)) return;
+    if (mpfr_tier(kEscalationPrecisions)) return;
+    if (exact_tiers(kLastSignPrecisions)) return;
+    counters_.unresolved += static_cast<int64_t>(pending.size()) + (lse_pending ? 1 : 0);
   }
 
   // Given an approximation within 2^-2000 of a midpoint of f, decides the side of the
@@ -174,16 +207,12 @@ class RowFinisher {
     const double mid = std::isfinite(above) ? (below + above) / 2 : f.max_finite() + f.ulp(f.max_finite()) / 2;
     const std::optional<int> s = sign_of(mid);
     if (!s) return std::nullopt;
-    return *s > 0 ? above : below;
-  }
-
-  void record(float& slot, std::optional<double> v) {
-    if (v) {
-      slot = static_cast<float>(*v);
-      ++counters_.exact;
-    } else {
-      ++counters_.unresolved;
-    }
+    const double side = *s > 0 ? above : below;
+    if (side != 0.0) return side;
+    // A value that rounds to zero keeps its own sign: decide it against 0 (an exact
+    // zero, for which no sign is decided, is +0).
+    const std::optional<int> s0 = sign_of(0.0);
+    return (s0 && *s0 < 0) ? -0.0 : 0.0;
   }
 
   const AttentionCase& c_;

@@ -9,6 +9,8 @@
 // is irrational otherwise and Ziv's iteration terminates.) The LSE is rational only
 // for a single visible key with a rational score: LSE = that score.
 #include <algorithm>
+#include <cstring>
+#include <unordered_map>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -20,7 +22,19 @@
 namespace flashcheck::oracle_detail {
 namespace {
 
-constexpr long kExactPrec = 4096;  // holds any sum of products of doubles exactly
+constexpr long kExactPrec = kExactScorePrec;
+
+// Hash of a K row and its bias, to find bit-identical rows.
+uint64_t row_hash(const double* row, int64_t n, double bias) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a over the bytes
+  auto mix = [&](const void* p, size_t len) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < len; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  };
+  mix(row, static_cast<size_t>(n) * sizeof(double));
+  mix(&bias, sizeof bias);
+  return h;
+}
 
 }  // namespace
 
@@ -30,38 +44,76 @@ ExactDecision decide_exactly(const RowInput& in, const std::vector<int64_t>& col
   ExactDecision out;
   out.o.assign(columns.size(), std::nullopt);
 
-  struct Group {
-    Mpfr score{kExactPrec};
-    int64_t count = 0;
-    std::vector<int64_t> keys;
-    bool is_sink = false;
+  // A key's identity: its exact score without softcap; with softcap the pair
+  // (scale*dot, slope*bias), equal pairs giving equal scores (the sink is (0, S), the
+  // identity of a key whose tanh argument is 0). Equal identities imply equal
+  // weights, which is all the equal-means argument needs.
+  const bool capped = in.c->softcap > 0;
+  struct Identity {
+    Mpfr a{kExactPrec}, b{kExactPrec};
   };
-  std::vector<Group> groups;
-  auto join = [&](mpfr_srcptr s, int64_t key, bool sink) {
-    for (auto& g : groups)
-      if (mpfr_equal_p(g.score, s)) {
-        ++g.count;
-        if (!sink) g.keys.push_back(key);
-        return;
-      }
-    Group g;
-    mpfr_set(g.score, s, MPFR_RNDN);
-    g.count = 1;
-    if (!sink) g.keys.push_back(key);
-    g.is_sink = sink;
-    groups.push_back(std::move(g));
+  std::vector<Identity> distinct;            // one per distinct (K row, bias), plus the sink
+  std::vector<std::pair<size_t, int64_t>> members;  // (distinct index, key or -1 for the sink)
+  // Keys with bit-identical K rows and bias share a score: compute it once (the
+  // flat-softmax family has a single distinct row).
+  std::unordered_map<uint64_t, std::vector<std::pair<size_t, int64_t>>> seen;  // hash -> (distinct, a key)
+  auto same_row = [&](int64_t j1, int64_t j2) {
+    return in.bias[static_cast<size_t>(j1)] == in.bias[static_cast<size_t>(j2)] &&
+           std::memcmp(kv.k.data() + j1 * kv.dk, kv.k.data() + j2 * kv.dk, static_cast<size_t>(kv.dk) * sizeof(double)) == 0;
   };
-  Mpfr s(kExactPrec);
   for (int64_t j = 0; j < kv.lk; ++j) {
     if (in.bias[static_cast<size_t>(j)] == -std::numeric_limits<double>::infinity()) continue;
-    if (!exact_score(in, j, s)) return out;  // a transcendental score: nothing to decide here
-    join(s, j, false);
+    auto& bucket = seen[row_hash(kv.k.data() + j * kv.dk, kv.dk, in.bias[static_cast<size_t>(j)])];
+    const auto twin = std::find_if(bucket.begin(), bucket.end(), [&](const auto& e) { return same_row(e.second, j); });
+    if (twin != bucket.end()) {
+      members.emplace_back(twin->first, j);
+      continue;
+    }
+    Identity id;
+    if (!exact_score_parts(in, j, id.a, id.b)) return out;
+    if (!capped) {
+      mpfr_add(id.a, id.a, id.b, MPFR_RNDN);  // exact at this precision
+      mpfr_set_zero(id.b, 1);
+    }
+    bucket.emplace_back(distinct.size(), j);
+    members.emplace_back(distinct.size(), j);
+    distinct.push_back(std::move(id));
   }
   if (in.sink) {
-    mpfr_set_d(s, *in.sink, MPFR_RNDN);
-    join(s, -1, true);
+    Identity id;
+    mpfr_set_d(capped ? id.b : id.a, *in.sink, MPFR_RNDN);
+    mpfr_set_zero(capped ? id.a : id.b, 1);
+    members.emplace_back(distinct.size(), -1);
+    distinct.push_back(std::move(id));
   }
-  if (groups.empty()) return out;
+  if (distinct.empty()) return out;
+  // Merge equal identities by sorting (n log n comparisons instead of n^2).
+  std::vector<size_t> order(distinct.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto less = [&](size_t x, size_t y) {
+    const int ca = mpfr_cmp(distinct[x].a, distinct[y].a);
+    return ca != 0 ? ca < 0 : mpfr_cmp(distinct[x].b, distinct[y].b) < 0;
+  };
+  std::sort(order.begin(), order.end(), less);
+  std::vector<size_t> group_of(distinct.size());
+  std::vector<size_t> representative;  // per group: a distinct index
+  for (size_t i : order) {
+    if (representative.empty() || less(representative.back(), i)) representative.push_back(i);
+    group_of[i] = representative.size() - 1;
+  }
+  struct Group {
+    int64_t count = 0;
+    std::vector<int64_t> keys;
+  };
+  std::vector<Group> groups(representative.size());
+  for (const auto& [d, key] : members) {
+    Group& g = groups[group_of[d]];
+    ++g.count;
+    if (key >= 0) g.keys.push_back(key);
+  }
+  // A single key's LSE is its score: rational without softcap or at a zero argument.
+  const Identity& only = distinct[representative[0]];
+  const bool lse_rational = groups.size() == 1 && groups[0].count == 1 && (!capped || mpfr_zero_p(only.a.get()));
 
   Mpfr sum(kExactPrec), lhs(kExactPrec), rhs(kExactPrec), first(kExactPrec), q(kExactPrec + 64);
   for (size_t ci = 0; ci < columns.size(); ++ci) {
@@ -88,7 +140,11 @@ ExactDecision decide_exactly(const RowInput& in, const std::vector<int64_t>& col
     out.o[ci] = round_to_format(q, o_format);
   }
 
-  if (want_lse && groups.size() == 1 && groups[0].count == 1) out.lse = round_to_format(groups[0].score, kFormatF32);
+  if (want_lse && lse_rational) {
+    Mpfr score(kExactPrec);
+    mpfr_add(score, only.a, only.b, MPFR_RNDN);  // exact
+    out.lse = round_to_format(score, kFormatF32);
+  }
   return out;
 }
 

@@ -18,7 +18,6 @@
 namespace flashcheck::oracle_detail {
 namespace {
 
-constexpr long kSignPrecisions[] = {256, 1024, 4096};
 constexpr long kExactDiffPrec = 2304;  // v - mid exactly for doubles of any exponents
 
 std::optional<int> sign_o_at(const RowInput& in, int64_t col, double mid, long precision) {
@@ -114,14 +113,14 @@ std::optional<int> sign_lse_at(const RowInput& in, double mid, long precision) {
 
 }  // namespace
 
-std::optional<int> sign_o_minus(const RowInput& in, int64_t col, double mid) {
-  for (long p : kSignPrecisions)
+std::optional<int> sign_o_minus(const RowInput& in, int64_t col, double mid, std::span<const long> precisions) {
+  for (long p : precisions)
     if (auto s = sign_o_at(in, col, mid, p)) return s;
   return std::nullopt;
 }
 
-std::optional<int> sign_lse_minus(const RowInput& in, double mid) {
-  for (long p : kSignPrecisions)
+std::optional<int> sign_lse_minus(const RowInput& in, double mid, std::span<const long> precisions) {
+  for (long p : precisions)
     if (auto s = sign_lse_at(in, mid, p)) return s;
   return std::nullopt;
 }

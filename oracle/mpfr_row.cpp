@@ -26,7 +26,7 @@ std::optional<double> decide(mpfr_srcptr x, double e, const BinaryFormat& f) {
   mpfr_sub_d(lo, x, e, MPFR_RNDD);
   mpfr_add_d(hi, x, e, MPFR_RNDU);
   const double a = round_to_format(lo, f), b = round_to_format(hi, f);
-  if (a == b) return round_to_format(x, f);
+  if (a == b && std::signbit(a) == std::signbit(b)) return round_to_format(x, f);
   return std::nullopt;
 }
 

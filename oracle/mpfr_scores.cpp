@@ -64,23 +64,34 @@ MpfrScores mpfr_scores(const RowInput& in, long precision) {
   return out;
 }
 
-bool exact_score(const RowInput& in, int64_t j, mpfr_ptr out) {
+bool exact_score_parts(const RowInput& in, int64_t j, mpfr_ptr scaled_dot, mpfr_ptr bias_term) {
   const AttentionCase& c = *in.c;
   const KvGroup& kv = *in.kv;
-  Mpfr dot(kExactScorePrec), p(kExactScorePrec);
-  mpfr_set_zero(dot, 1);
+  // Products of two doubles are exact at 128 bits; mpfr_sum's cost follows the
+  // inputs' exponent spread, not the output precision, so the exact sum is cheap.
+  thread_local std::vector<Mpfr> prods;
+  thread_local std::vector<mpfr_ptr> ptrs;
+  while (prods.size() < static_cast<size_t>(kv.dk)) prods.emplace_back(128);
+  ptrs.resize(static_cast<size_t>(kv.dk));
   int inexact = 0;
   for (int64_t d = 0; d < kv.dk; ++d) {
+    mpfr_ptr p = prods[static_cast<size_t>(d)];
     mpfr_set_d(p, in.q[static_cast<size_t>(d)], MPFR_RNDN);
     inexact |= mpfr_mul_d(p, p, kv.k[static_cast<size_t>(j * kv.dk + d)], MPFR_RNDN);
-    inexact |= mpfr_add(dot, dot, p, MPFR_RNDN);
+    ptrs[static_cast<size_t>(d)] = p;
   }
-  inexact |= mpfr_mul_d(dot, dot, c.scale, MPFR_RNDN);
-  if (c.softcap > 0 && !mpfr_zero_p(dot.get())) return false;
-  mpfr_set_d(p, in.slope, MPFR_RNDN);
-  inexact |= mpfr_mul_d(p, p, in.bias[static_cast<size_t>(j)], MPFR_RNDN);
-  inexact |= mpfr_add(out, dot, p, MPFR_RNDN);
-  return inexact == 0 && mpfr_number_p(out);
+  inexact |= mpfr_sum(scaled_dot, ptrs.data(), static_cast<unsigned long>(kv.dk), MPFR_RNDN);
+  inexact |= mpfr_mul_d(scaled_dot, scaled_dot, c.scale, MPFR_RNDN);
+  mpfr_set_d(bias_term, in.slope, MPFR_RNDN);
+  inexact |= mpfr_mul_d(bias_term, bias_term, in.bias[static_cast<size_t>(j)], MPFR_RNDN);
+  return inexact == 0 && mpfr_number_p(scaled_dot) && mpfr_number_p(bias_term);
+}
+
+bool exact_score(const RowInput& in, int64_t j, mpfr_ptr out) {
+  Mpfr y(kExactScorePrec), sb(kExactScorePrec);
+  if (!exact_score_parts(in, j, y, sb)) return false;
+  if (in.c->softcap > 0 && !mpfr_zero_p(y.get())) return false;  // softcap * tanh(y / softcap): transcendental
+  return mpfr_add(out, y, sb, MPFR_RNDN) == 0 && mpfr_number_p(out);
 }
 
 }  // namespace flashcheck::oracle_detail

@@ -25,6 +25,9 @@ MpfrScores mpfr_scores(const RowInput& in, long precision);
 // transcendental or not finite.
 inline constexpr long kExactScorePrec = 4096;  // holds any sum of products of doubles exactly
 bool exact_score(const RowInput& in, int64_t j, mpfr_ptr out);
+// The exact parts of key j's score: scale * dot(q, k_j) and slope * bias; false when
+// either is not exact at kExactScorePrec (both outputs need that precision).
+bool exact_score_parts(const RowInput& in, int64_t j, mpfr_ptr scaled_dot, mpfr_ptr bias_term);
 
 // Upper bound of |x| as a double.
 inline double abs_upper(mpfr_srcptr x) {

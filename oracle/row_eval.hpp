@@ -4,6 +4,7 @@
 // types: double-double (the fast path) and MPFR at a chosen precision (escalation).
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "core/attention_case.hpp"
@@ -79,7 +80,7 @@ ExactDecision decide_exactly(const RowInput& in, const std::vector<int64_t>& col
 
 // Sign of (O_c - mid) and of (LSE - mid) for a rounding midpoint mid of the target
 // format, decided without forming O (see midpoint_row.cpp); nullopt if undecided.
-std::optional<int> sign_o_minus(const RowInput& in, int64_t col, double mid);
-std::optional<int> sign_lse_minus(const RowInput& in, double mid);
+std::optional<int> sign_o_minus(const RowInput& in, int64_t col, double mid, std::span<const long> precisions);
+std::optional<int> sign_lse_minus(const RowInput& in, double mid, std::span<const long> precisions);
 
 }  // namespace flashcheck::oracle_detail

@@ -15,12 +15,11 @@ KvGroup KvGroup::load(const AttentionCase& c, int64_t b, int64_t hkv) {
   g.v.resize(static_cast<size_t>(g.lk * g.dv));
   g.v_row_nonfinite.assign(static_cast<size_t>(g.lk), 0);
   for (int64_t j = 0; j < g.lk; ++j) {
-    for (int64_t d = 0; d < g.dk; ++d) g.k[static_cast<size_t>(j * g.dk + d)] = c.k.get(b, hkv, j, d);
-    for (int64_t d = 0; d < g.dv; ++d) {
-      const double x = c.v.get(b, hkv, j, d);
-      g.v[static_cast<size_t>(j * g.dv + d)] = x;
-      if (!std::isfinite(x)) g.v_row_nonfinite[static_cast<size_t>(j)] = 1;
-    }
+    c.k.read_row(b, hkv, j, g.k.data() + j * g.dk);
+    double* v = g.v.data() + j * g.dv;
+    c.v.read_row(b, hkv, j, v);
+    for (int64_t d = 0; d < g.dv; ++d)
+      if (!std::isfinite(v[d])) g.v_row_nonfinite[static_cast<size_t>(j)] = 1;
   }
   return g;
 }
@@ -33,7 +32,7 @@ RowInput RowInput::make(const AttentionCase& c, const KvGroup& kv, int64_t b, in
   r.h = h;
   r.i = i;
   r.q.resize(static_cast<size_t>(c.shape.dk));
-  for (int64_t d = 0; d < c.shape.dk; ++d) r.q[static_cast<size_t>(d)] = c.q.get(b, h, i, d);
+  c.q.read_row(b, h, i, r.q.data());
   r.q_bits = traits(c.q_type).format.precision;
   r.bias.resize(static_cast<size_t>(c.shape.lk));
   for (int64_t j = 0; j < c.shape.lk; ++j) r.bias[static_cast<size_t>(j)] = c.bias(i, j);

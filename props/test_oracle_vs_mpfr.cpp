@@ -71,6 +71,10 @@ RC_GTEST_PROP(OracleVsMpfr, RoundedOutputsAreBitIdentical, ()) {
   RC_CLASSIFY(got.stats.exact_path_elements > 0, "oracle exact path");
   RC_CLASSIFY(want.undecided_elements > 0, "reference undecided somewhere");
   RC_TAG(recipe.distribution);
+  // Documented limit (docs/oracle.md): a softcap saturated by huge scores leaves score
+  // differences near e^-100000, which neither side can resolve; both must say so.
+  if (recipe.softcap > 0 && want.undecided_elements > 0 && got.stats.unresolved_elements > 0)
+    RC_DISCARD("saturated softcap: undecidable by both oracle and reference");
   const std::string diff = reference::mismatches(want, c.shape, {got.o, got.lse, got.o_exact, got.lse_exact});
   if (!diff.empty() || got.stats.unresolved_elements != 0)
     RC_FAIL(describe(recipe) + "\noracle: " + std::to_string(got.stats.unresolved_elements) +
