@@ -31,7 +31,9 @@ int64_t element_extent(const Tensor& t) {
   return max_off + 1;
 }
 
-// Problems of a backend's output, or an empty string when it has the shape the case asks for.
+
+}  // namespace
+
 std::string output_problem(const AttentionCase& c, const RunOutput& out) {
   const auto& s = c.shape;
   const Dims want{s.batch, s.hq, s.lq, s.dv};
@@ -51,8 +53,6 @@ std::string output_problem(const AttentionCase& c, const RunOutput& out) {
     return fmt::format("LSE has {} values; it must be empty or hold B*Hq*Lq = {}", lse_size, rows);
   return {};
 }
-
-}  // namespace
 
 std::optional<std::string> unsupported_reason(const Capabilities& caps, const AttentionCase& c) {
   const struct {

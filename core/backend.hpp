@@ -58,6 +58,10 @@ class Backend {
 // Why a backend with these capabilities cannot take the case, or nullopt.
 std::optional<std::string> unsupported_reason(const Capabilities& caps, const AttentionCase& c);
 
+// What is wrong with a backend's output for this case (O dtype, shape, strides within
+// its storage, LSE size), or an empty string when nothing is.
+std::string output_problem(const AttentionCase& c, const RunOutput& out);
+
 // Checks support, then runs; also turns exceptions into RunResult errors so a
 // misbehaving subject never takes the harness down.
 RunResult run_checked(Backend& b, const AttentionCase& c);

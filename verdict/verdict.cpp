@@ -92,26 +92,6 @@ void check_oracle_shape(const AttentionCase& c, const OracleResult& r) {
   require_size(r.fully_masked.size(), rows, "fully_masked");
 }
 
-std::string output_shape_problem(const AttentionCase& c, const RunOutput& out) {
-  const auto& s = c.shape;
-  const Dims want{s.batch, s.hq, s.lq, s.dv};
-  if (out.o.dtype != c.o_type)
-    return fmt::format("O has dtype {} but the case asks for {}", dtype_name(out.o.dtype), dtype_name(c.o_type));
-  if (out.o.shape != want)
-    return fmt::format("O has shape [{},{},{},{}] but the case needs [{},{},{},{}]", out.o.shape[0], out.o.shape[1],
-                       out.o.shape[2], out.o.shape[3], want[0], want[1], want[2], want[3]);
-  int64_t last = 0;
-  for (int d = 0; d < 4; ++d) {
-    if (out.o.strides[d] < 0) return "O has a negative stride";
-    last += (out.o.shape[d] - 1) * out.o.strides[d];
-  }
-  if ((last + 1) * static_cast<int64_t>(traits(out.o.dtype).size) > static_cast<int64_t>(out.o.storage.size()))
-    return "O strides reach past its storage";
-  const int64_t rows = s.batch * s.hq * s.lq;
-  if (!out.lse.empty() && static_cast<int64_t>(out.lse.size()) != rows)
-    return fmt::format("LSE has {} values; it must be empty or hold B*Hq*Lq = {}", out.lse.size(), rows);
-  return {};
-}
 
 }  // namespace
 
@@ -130,7 +110,7 @@ std::string Verdict::summary() const {
 Verdict judge(const AttentionCase& c, const OracleResult& oracle, const RunOutput& out, const BudgetParams& p) {
   check_oracle_shape(c, oracle);
   Verdict v;
-  if (const std::string problem = output_shape_problem(c, out); !problem.empty()) {
+  if (const std::string problem = output_problem(c, out); !problem.empty()) {
     v.pass = false;
     v.rule_failures.push_back(problem);
     v.worst_budget_ratio = kInf;
