@@ -26,14 +26,34 @@ constexpr long kExactPrec = kExactScorePrec;
 
 // Hash of a K row and its bias, to find bit-identical rows.
 uint64_t row_hash(const double* row, int64_t n, double bias) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a over the bytes
-  auto mix = [&](const void* p, size_t len) {
-    const auto* b = static_cast<const unsigned char*>(p);
-    for (size_t i = 0; i < len; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  auto word = [](double x) {
+    uint64_t w;
+    std::memcpy(&w, &x, sizeof w);
+    return w;
   };
-  mix(row, static_cast<size_t>(n) * sizeof(double));
-  mix(&bias, sizeof bias);
-  return h;
+  uint64_t h = word(bias) ^ 0x9E3779B97F4A7C15ull;
+  for (int64_t d = 0; d < n; ++d) h = (h ^ word(row[d])) * 0xFF51AFD7ED558CCDull;  // multiply-xor mixing per word
+  return h ^ (h >> 32);
+}
+
+// Sum of one V column over the given keys, exactly. Storage values have few bits, so
+// a double sum is usually exact; TwoSum proves it, and MPFR takes over otherwise.
+void exact_sum(mpfr_ptr out, const std::vector<int64_t>& keys, const KvGroup& kv, int64_t col) {
+  double acc = 0.0;
+  bool exact = true;
+  for (int64_t j : keys) {
+    const double x = kv.v[static_cast<size_t>(j * kv.dv + col)];
+    const double s = acc + x;
+    const double bb = s - acc;
+    exact = exact && ((acc - (s - bb)) + (x - bb)) == 0.0 && std::isfinite(s);
+    acc = s;
+  }
+  if (exact) {
+    mpfr_set_d(out, acc, MPFR_RNDN);
+    return;
+  }
+  mpfr_set_zero(out, 1);
+  for (int64_t j : keys) mpfr_add_d(out, out, kv.v[static_cast<size_t>(j * kv.dv + col)], MPFR_RNDN);
 }
 
 }  // namespace
@@ -122,7 +142,7 @@ ExactDecision decide_exactly(const RowInput& in, const std::vector<int64_t>& col
     int64_t first_count = 0;
     for (size_t gi = 0; gi < groups.size() && same_mean; ++gi) {
       mpfr_set_zero(sum, 1);
-      for (int64_t j : groups[gi].keys) mpfr_add_d(sum, sum, kv.v[static_cast<size_t>(j * kv.dv + col)], MPFR_RNDN);
+      exact_sum(sum, groups[gi].keys, kv, col);
       if (gi == 0) {
         mpfr_set(first, sum, MPFR_RNDN);
         first_count = groups[gi].count;
