@@ -12,6 +12,8 @@
 #include <span>
 #include <thread>
 
+#include <mpfr.h>
+
 #include "oracle/row_eval.hpp"
 
 namespace flashcheck {
@@ -235,6 +237,11 @@ void parallel_for(int64_t n, int threads, F&& body) {
   std::vector<std::thread> pool;
   for (int k = 0; k < t; ++k)
     pool.emplace_back([&] {
+      // MPFR keeps per-thread caches (constants, exp tables); release them before
+      // the thread ends or they are lost with its thread-local storage.
+      struct FreeMpfrCache {
+        ~FreeMpfrCache() { mpfr_free_cache(); }
+      } free_cache;
       for (int64_t i = next++; i < n; i = next++) {
         try {
           body(i);
