@@ -85,8 +85,8 @@ class BruteForce {
     if (x <= past.value) {
       auto hi = std::lower_bound(points_.begin(), points_.end(), x,
                                  [](const GridPoint& p, double v) { return p.value < v; });
-      const GridPoint lo = *(hi - 1);
       if (hi->value == x) return expect_chosen(*hi, mode, o);
+      const GridPoint lo = *(hi - 1);  // x > front, so hi is not the first point
       const double mid = (lo.value + hi->value) / 2;  // exact: one bit more than the format
       switch (mode) {
         case Rounding::toward_zero: chosen = lo; break;
