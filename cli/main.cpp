@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", FLASHCHECK_VERSION);
   app.require_subcommand(1);
   app.footer("Exit status: 0 all verdicts pass, 1 a case failed or errored, 2 usage error.");
-  const std::vector<Command> commands{add_list_command(app), add_check_command(app), add_run_command(app)};
+  const std::vector<Command> commands{add_list_command(app), add_check_command(app), add_run_command(app),
+                                      add_exhaustive_command(app)};
 
   try {
     app.parse(argc, argv);
