@@ -90,7 +90,7 @@ std::string metrics_block(std::string_view tensor, const ErrorMetrics& m) {
 }
 
 std::string oracle_counts(const OracleStats& s) {
-  return fmt::format("{} rows, {} elements, {} escalated to MPFR ({:.3g}%), {} decided exactly, {} unresolved\n",
+  return fmt::format("{} rows, {} elements, {} escalated past double-double ({:.3g}%), {} decided exactly, {} unresolved\n",
                      s.rows, s.elements, s.escalated_elements, 100.0 * s.escalation_rate(), s.exact_path_elements,
                      s.unresolved_elements);
 }

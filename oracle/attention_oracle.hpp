@@ -25,7 +25,7 @@ struct OracleOptions {
 struct OracleStats {
   int64_t rows = 0;
   int64_t elements = 0;             // O elements plus LSE elements
-  int64_t escalated_elements = 0;   // needed MPFR
+  int64_t escalated_elements = 0;   // left open by the double-double tier (exact tiers or MPFR decided them)
   int64_t exact_path_elements = 0;  // decided by the exact tier: a rational value, or the side of a midpoint
   int64_t unresolved_elements = 0;  // still ambiguous (only with escalate = false)
   double escalation_rate() const { return elements ? double(escalated_elements) / double(elements) : 0.0; }
