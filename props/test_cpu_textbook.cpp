@@ -13,6 +13,7 @@
 #include "core/backend.hpp"
 #include "core/generator.hpp"
 #include "impls/cpu_textbook/cpu_textbook.hpp"
+#include "props/support/random_recipe.hpp"
 
 namespace flashcheck {
 namespace {
@@ -58,28 +59,13 @@ void expect_identical(const RunOutput& a, const RunOutput& b) {
 // Small random recipes over the features the kernel implements.
 rc::Gen<CaseRecipe> small_recipes() {
   return rc::gen::exec([] {
-    CaseRecipe r;
-    const int64_t hkv = *rc::gen::inRange<int64_t>(1, 3);
-    r.shape = {.batch = *rc::gen::inRange<int64_t>(1, 3),
-               .hq = hkv * *rc::gen::inRange<int64_t>(1, 4),
-               .hkv = hkv,
-               .lq = *rc::gen::inRange<int64_t>(1, 7),
-               .lk = *rc::gen::inRange<int64_t>(1, 40),
-               .dk = *rc::gen::inRange<int64_t>(1, 33),
-               .dv = *rc::gen::inRange<int64_t>(1, 33)};
-    r.shape.lk = std::max(r.shape.lk, r.shape.lq);
-    const auto dtypes = std::vector<DType>{DType::f32, DType::f16, DType::bf16};
-    r.q_type = *rc::gen::elementOf(dtypes);
-    r.k_type = *rc::gen::elementOf(dtypes);
-    r.v_type = *rc::gen::elementOf(dtypes);
-    r.o_type = *rc::gen::elementOf(dtypes);
-    r.distribution = *rc::gen::element<std::string>("normal", "uniform", "peaked", "large_scores");
-    r.mask = *rc::gen::element<std::string>("none", "causal", "random", "masked_rows");
-    r.softcap = *rc::gen::element(0.0f, 20.0f);
-    r.max_bias = *rc::gen::element(0.0f, 8.0f);
-    r.sinks = *rc::gen::arbitrary<bool>();
-    r.seed = *rc::gen::inRange<uint64_t>(1, 1u << 30);
-    return r;
+    flashcheck::testing::RecipeSpace space;
+    space.lk_at_least_lq = true;
+    space.distributions = {"normal", "uniform", "peaked", "large_scores"};
+    space.masks = {"none", "causal", "random", "masked_rows"};
+    space.softcaps = {0.0f, 20.0f};
+    space.max_biases = {0.0f, 8.0f};
+    return flashcheck::testing::random_recipe(space);
   });
 }
 

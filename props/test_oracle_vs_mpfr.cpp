@@ -12,43 +12,26 @@
 #include "core/generator.hpp"
 #include "oracle/attention_oracle.hpp"
 #include "props/support/mpfr_reference.hpp"
+#include "props/support/random_recipe.hpp"
 
 namespace flashcheck {
 namespace {
 
-DType any_dtype() { return *rc::gen::element(DType::f32, DType::f16, DType::bf16); }
-
-template <class Entry>
-std::string any_name(std::span<const Entry> table) {
-  std::vector<std::string> names;
-  for (const Entry& e : table) names.emplace_back(e.name);
-  return *rc::gen::elementOf(names);
-}
-
 // B <= 2, Hq <= 4 (Hkv | Hq), Lq <= 6, Lk <= 40, Dk, Dv <= 24, every option.
 CaseRecipe any_small_recipe() {
-  CaseRecipe r;
-  const int64_t hkv = *rc::gen::element<int64_t>(1, 2, 4);
-  r.shape.batch = *rc::gen::inRange<int64_t>(1, 3);
-  r.shape.hkv = hkv;
-  r.shape.hq = hkv * *rc::gen::inRange<int64_t>(1, 4 / hkv + 1);
-  r.shape.lq = *rc::gen::inRange<int64_t>(1, 7);
-  r.shape.lk = *rc::gen::inRange<int64_t>(1, 41);
-  r.shape.dk = *rc::gen::inRange<int64_t>(1, 25);
-  r.shape.dv = *rc::gen::inRange<int64_t>(1, 25);
-  r.q_type = any_dtype();
-  r.k_type = any_dtype();
-  r.v_type = any_dtype();
-  r.o_type = any_dtype();
-  r.distribution = any_name(all_distributions());
-  r.mask = any_name(all_mask_patterns());
-  r.window = *rc::gen::inRange<int64_t>(1, r.shape.lk + 1);
-  if (*rc::gen::arbitrary<bool>()) r.scale = *rc::gen::element(1.0f, 0.3f, 0.125f, -0.5f);
-  if (*rc::gen::arbitrary<bool>()) r.max_bias = *rc::gen::element(1.0f, 8.0f);
-  if (*rc::gen::arbitrary<bool>()) r.softcap = *rc::gen::element(5.0f, 30.0f, 50.0f);
-  r.sinks = *rc::gen::arbitrary<bool>();
-  r.layout = *rc::gen::element(Layout::contiguous, Layout::seq_major, Layout::padded_rows);
-  r.seed = *rc::gen::arbitrary<uint64_t>();
+  flashcheck::testing::RecipeSpace space;
+  space.hkv_choices = {1, 2, 4};
+  space.max_gqa_ratio = 1;  // Hq <= 4 with GQA ratios drawn by hkv below
+  space.max_lk = 40;
+  space.max_dk = space.max_dv = 24;
+  space.scales = {1.0f, 0.3f, 0.125f, -0.5f};
+  space.softcaps = {0.0f, 0.0f, 0.0f, 5.0f, 30.0f, 50.0f};
+  space.max_biases = {0.0f, 0.0f, 1.0f, 8.0f};
+  space.layouts = {Layout::contiguous, Layout::seq_major, Layout::padded_rows};
+  space.max_seed = ~uint64_t{0};
+  CaseRecipe r = flashcheck::testing::random_recipe(space);
+  // Grouped-query ratio up to 4 / Hkv, as before: Hq in {Hkv, 2 Hkv, ...} <= 4.
+  r.shape.hq = r.shape.hkv * *rc::gen::inRange<int64_t>(1, 4 / r.shape.hkv + 1);
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include "impls/cpu_textbook/cpu_textbook.hpp"
 #include "oracle/attention_oracle.hpp"
 #include "verdict/verdict.hpp"
+#include "props/support/random_recipe.hpp"
 
 namespace flashcheck {
 namespace {
@@ -335,32 +336,15 @@ TEST(EndToEnd, CpuTextbookPassesItsOwnContract) {
 // Any recipe the generator can make, within a size the suite can afford.
 rc::Gen<CaseRecipe> any_recipe() {
   return rc::gen::exec([] {
-    CaseRecipe r;
-    const int64_t hkv = *rc::gen::inRange<int64_t>(1, 3);
-    r.shape = {.batch = *rc::gen::inRange<int64_t>(1, 3),
-               .hq = hkv * *rc::gen::inRange<int64_t>(1, 4),
-               .hkv = hkv,
-               .lq = *rc::gen::inRange<int64_t>(1, 24),
-               .lk = *rc::gen::inRange<int64_t>(1, 200),
-               .dk = *rc::gen::inRange<int64_t>(1, 97),
-               .dv = *rc::gen::inRange<int64_t>(1, 97)};
-    const std::vector<DType> dtypes{DType::f32, DType::f16, DType::bf16};
-    r.q_type = *rc::gen::elementOf(dtypes);
-    r.k_type = *rc::gen::elementOf(dtypes);
-    r.v_type = *rc::gen::elementOf(dtypes);
-    r.o_type = *rc::gen::elementOf(dtypes);
-    std::vector<std::string> distributions, masks;
-    for (const auto& d : all_distributions()) distributions.emplace_back(d.name);
-    for (const auto& m : all_mask_patterns()) masks.emplace_back(m.name);
-    r.distribution = *rc::gen::elementOf(distributions);
-    r.mask = *rc::gen::elementOf(masks);
-    r.window = *rc::gen::inRange<int64_t>(1, r.shape.lk + 1);
-    r.softcap = *rc::gen::element(0.0f, 10.0f, 50.0f);
-    r.max_bias = *rc::gen::element(0.0f, 0.0f, 8.0f);
-    r.sinks = *rc::gen::arbitrary<bool>();
-    r.layout = *rc::gen::element(Layout::contiguous, Layout::seq_major, Layout::padded_rows);
-    r.seed = *rc::gen::inRange<uint64_t>(1, uint64_t{1} << 40);
-    return r;
+    flashcheck::testing::RecipeSpace space;
+    space.max_lq = 23;
+    space.max_lk = 199;
+    space.max_dk = space.max_dv = 96;
+    space.softcaps = {0.0f, 10.0f, 50.0f};
+    space.max_biases = {0.0f, 0.0f, 8.0f};
+    space.layouts = {Layout::contiguous, Layout::seq_major, Layout::padded_rows};
+    space.max_seed = uint64_t{1} << 40;
+    return flashcheck::testing::random_recipe(space);
   });
 }
 
