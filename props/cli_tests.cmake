@@ -4,6 +4,10 @@ flashcheck_add_test(test_cli_recipe_flags
   SOURCES test_cli_recipe_flags.cpp
   LIBS flashcheck_cli_lib
   LABELS cli)
+flashcheck_add_test(test_cli_failure_report
+  SOURCES test_cli_failure_report.cpp
+  LIBS flashcheck_cli_lib flashcheck_impls
+  LABELS cli)
 flashcheck_add_test(test_cli_check_matrix
   SOURCES test_cli_check_matrix.cpp
   LIBS flashcheck_cli_lib
