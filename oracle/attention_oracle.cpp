@@ -279,15 +279,24 @@ OracleResult run_oracle(const AttentionCase& c, const OracleOptions& opts) {
   Counters counters;
   RowFinisher finisher(c, opts, res, counters);
   const int64_t ratio = s.gqa_ratio();
-  for (int64_t b = 0; b < s.batch; ++b) {
-    for (int64_t hkv = 0; hkv < s.hkv; ++hkv) {
-      const KvGroup kv = KvGroup::load(c, b, hkv);
-      parallel_for(ratio * s.lq, threads, [&](int64_t r) {
-        const int64_t h = hkv * ratio + r / s.lq, i = r % s.lq;
-        const RowInput in = RowInput::make(c, kv, b, h, i);
-        finisher.finish(in, oracle_detail::evaluate_row_dd(in));
-      });
+  const int64_t rows_per_group = ratio * s.lq, groups = s.batch * s.hkv;
+  auto run_row = [&](const KvGroup& kv, int64_t b, int64_t hkv, int64_t r) {
+    const int64_t h = hkv * ratio + r / s.lq, i = r % s.lq;
+    const RowInput in = RowInput::make(c, kv, b, h, i);
+    finisher.finish(in, oracle_detail::evaluate_row_dd(in));
+  };
+  if (rows_per_group >= threads || groups == 1) {
+    // Enough rows per (batch, kv head): one group in memory at a time, its rows in parallel.
+    for (int64_t g = 0; g < groups; ++g) {
+      const KvGroup kv = KvGroup::load(c, g / s.hkv, g % s.hkv);
+      parallel_for(rows_per_group, threads, [&](int64_t r) { run_row(kv, g / s.hkv, g % s.hkv, r); });
     }
+  } else {
+    // Few rows per group (decode): groups in parallel, one per thread at a time.
+    parallel_for(groups, threads, [&](int64_t g) {
+      const KvGroup kv = KvGroup::load(c, g / s.hkv, g % s.hkv);
+      for (int64_t r = 0; r < rows_per_group; ++r) run_row(kv, g / s.hkv, g % s.hkv, r);
+    });
   }
   res.stats.rows = static_cast<int64_t>(rows);
   res.stats.elements = static_cast<int64_t>(rows) * (s.dv + 1);

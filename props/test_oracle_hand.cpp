@@ -323,26 +323,30 @@ TEST(OracleHand, LseOfEqualZeroScoresIsCorrectlyRoundedLogN) {
 }
 
 TEST(OracleHand, ThreadCountDoesNotChangeAnything) {
-  CaseRecipe recipe;
-  recipe.shape = {2, 4, 2, 6, 40, 24, 24};
-  recipe.distribution = "large_scores";
-  recipe.mask = "random";
-  recipe.softcap = 50.0f;
-  recipe.sinks = true;
-  recipe.o_type = DType::bf16;
-  recipe.seed = 5;
-  const AttentionCase c = generate(recipe);
-  OracleOptions one = options_for(c);
-  one.threads = 1;
-  const OracleResult base = run_oracle(c, one);
-  for (int threads : {2, 3, 8, 0}) {
-    OracleOptions many = one;
-    many.threads = threads;
-    const OracleResult r = run_oracle(c, many);
-    SCOPED_TRACE("threads = " + std::to_string(threads));
-    expect_identical_results(base, r);
-    EXPECT_EQ(base.stats.escalated_elements, r.stats.escalated_elements);
-    EXPECT_EQ(base.stats.exact_path_elements, r.stats.exact_path_elements);
+  // A prefill shape (rows of one kv head in parallel) and a decode shape with one row
+  // per kv head (kv heads in parallel): both schedules must give identical results.
+  for (const CaseShape shape : {CaseShape{2, 4, 2, 6, 40, 24, 24}, CaseShape{2, 4, 4, 1, 40, 24, 24}}) {
+    CaseRecipe recipe;
+    recipe.shape = shape;
+    recipe.distribution = "large_scores";
+    recipe.mask = "random";
+    recipe.softcap = 50.0f;
+    recipe.sinks = true;
+    recipe.o_type = DType::bf16;
+    recipe.seed = 5;
+    const AttentionCase c = generate(recipe);
+    OracleOptions one = options_for(c);
+    one.threads = 1;
+    const OracleResult base = run_oracle(c, one);
+    for (int threads : {2, 3, 8, 0}) {
+      OracleOptions many = one;
+      many.threads = threads;
+      const OracleResult r = run_oracle(c, many);
+      SCOPED_TRACE("Lq = " + std::to_string(shape.lq) + ", threads = " + std::to_string(threads));
+      expect_identical_results(base, r);
+      EXPECT_EQ(base.stats.escalated_elements, r.stats.escalated_elements);
+      EXPECT_EQ(base.stats.exact_path_elements, r.stats.exact_path_elements);
+    }
   }
 }
 
