@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "core/named_values.hpp"
+
 namespace flashcheck::blocks {
 
 namespace {
@@ -16,17 +18,9 @@ constexpr std::array<std::pair<NibbleOrder, std::string_view>, 2> kNibbleNames{{
 
 }  // namespace
 
-std::string_view name(NibbleOrder o) {
-  for (const auto& [v, n] : kNibbleNames)
-    if (v == o) return n;
-  throw std::invalid_argument("nibble order out of range");
-}
+std::string_view name(NibbleOrder o) { return name_in<NibbleOrder>(kNibbleNames, o, "nibble order"); }
 
-std::optional<NibbleOrder> parse_nibble_order(std::string_view s) {
-  for (const auto& [v, n] : kNibbleNames)
-    if (n == s) return v;
-  return std::nullopt;
-}
+std::optional<NibbleOrder> parse_nibble_order(std::string_view s) { return value_named<NibbleOrder>(kNibbleNames, s); }
 
 std::string describe_value(double v) {
   std::array<char, 96> buf{};

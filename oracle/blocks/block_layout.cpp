@@ -6,6 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "core/named_values.hpp"
+
 namespace flashcheck::blocks {
 
 namespace {
@@ -18,20 +20,6 @@ constexpr std::array<std::pair<BitOrder, std::string_view>, 2> kBitOrderNames{{
     {BitOrder::lsb_first, "lsb_first"},
     {BitOrder::msb_first, "msb_first"},
 }};
-
-template <class E, size_t N>
-std::string_view name_in(const std::array<std::pair<E, std::string_view>, N>& table, E value) {
-  for (const auto& [v, n] : table)
-    if (v == value) return n;
-  throw std::invalid_argument("layout option out of range");
-}
-
-template <class E, size_t N>
-std::optional<E> parse_in(const std::array<std::pair<E, std::string_view>, N>& table, std::string_view s) {
-  for (const auto& [v, n] : table)
-    if (n == s) return v;
-  return std::nullopt;
-}
 
 void require_bits(int bits) {
   if (bits != 4 && bits != 6 && bits != 8)
@@ -73,10 +61,10 @@ uint16_t read_scale(const BlockScheme& s, const uint8_t* in) {
 
 }  // namespace
 
-std::string_view name(RowLayout l) { return name_in(kLayoutNames, l); }
-std::string_view name(BitOrder o) { return name_in(kBitOrderNames, o); }
-std::optional<RowLayout> parse_row_layout(std::string_view s) { return parse_in(kLayoutNames, s); }
-std::optional<BitOrder> parse_bit_order(std::string_view s) { return parse_in(kBitOrderNames, s); }
+std::string_view name(RowLayout l) { return name_in<RowLayout>(kLayoutNames, l, "layout option"); }
+std::string_view name(BitOrder o) { return name_in<BitOrder>(kBitOrderNames, o, "layout option"); }
+std::optional<RowLayout> parse_row_layout(std::string_view s) { return value_named<RowLayout>(kLayoutNames, s); }
+std::optional<BitOrder> parse_bit_order(std::string_view s) { return value_named<BitOrder>(kBitOrderNames, s); }
 
 std::vector<uint8_t> pack_codes(int bits, std::span<const uint8_t> codes, NibbleOrder nibbles, BitOrder fp6_order) {
   require_bits(bits);

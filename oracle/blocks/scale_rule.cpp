@@ -8,6 +8,8 @@
 
 #include "oracle/blocks/block.hpp"
 
+#include "core/named_values.hpp"
+
 namespace flashcheck::blocks {
 
 namespace {
@@ -42,17 +44,9 @@ void require_positive_finite(double a) {
 
 }  // namespace
 
-std::string_view name(ScaleRule r) {
-  for (const auto& [v, n] : kRuleNames)
-    if (v == r) return n;
-  throw std::invalid_argument("scale rule out of range");
-}
+std::string_view name(ScaleRule r) { return name_in<ScaleRule>(kRuleNames, r, "scale rule"); }
 
-std::optional<ScaleRule> parse_scale_rule(std::string_view s) {
-  for (const auto& [v, n] : kRuleNames)
-    if (n == s) return v;
-  return std::nullopt;
-}
+std::optional<ScaleRule> parse_scale_rule(std::string_view s) { return value_named<ScaleRule>(kRuleNames, s); }
 
 std::span<const ScaleRule> all_scale_rules() { return kRules; }
 

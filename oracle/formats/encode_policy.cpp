@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "core/named_values.hpp"
+
 namespace flashcheck::formats {
 
 namespace {
@@ -26,20 +28,6 @@ constexpr std::array<std::pair<NanPolicy, std::string_view>, 3> kNanNames{{
     {NanPolicy::to_max, "to_max"},
 }};
 
-template <class E, size_t N>
-std::string_view name_in(const std::array<std::pair<E, std::string_view>, N>& table, E value) {
-  for (const auto& [v, n] : table)
-    if (v == value) return n;
-  throw std::invalid_argument("policy value out of range");
-}
-
-template <class E, size_t N>
-std::optional<E> parse_in(const std::array<std::pair<E, std::string_view>, N>& table, std::string_view s) {
-  for (const auto& [v, n] : table)
-    if (n == s) return v;
-  return std::nullopt;
-}
-
 [[noreturn]] void reject(const ElementFormat& f, std::string_view policy, std::string_view why) {
   throw std::invalid_argument("encode policy " + std::string(policy) + " is not valid for " + std::string(f.name) +
                               ": " + std::string(why));
@@ -47,12 +35,12 @@ std::optional<E> parse_in(const std::array<std::pair<E, std::string_view>, N>& t
 
 }  // namespace
 
-std::string_view name(Rounding r) { return name_in(kRoundingNames, r); }
-std::string_view name(Overflow o) { return name_in(kOverflowNames, o); }
-std::string_view name(NanPolicy n) { return name_in(kNanNames, n); }
-std::optional<Rounding> parse_rounding(std::string_view s) { return parse_in(kRoundingNames, s); }
-std::optional<Overflow> parse_overflow(std::string_view s) { return parse_in(kOverflowNames, s); }
-std::optional<NanPolicy> parse_nan_policy(std::string_view s) { return parse_in(kNanNames, s); }
+std::string_view name(Rounding r) { return name_in<Rounding>(kRoundingNames, r, "policy value"); }
+std::string_view name(Overflow o) { return name_in<Overflow>(kOverflowNames, o, "policy value"); }
+std::string_view name(NanPolicy n) { return name_in<NanPolicy>(kNanNames, n, "policy value"); }
+std::optional<Rounding> parse_rounding(std::string_view s) { return value_named<Rounding>(kRoundingNames, s); }
+std::optional<Overflow> parse_overflow(std::string_view s) { return value_named<Overflow>(kOverflowNames, s); }
+std::optional<NanPolicy> parse_nan_policy(std::string_view s) { return value_named<NanPolicy>(kNanNames, s); }
 
 EncodePolicy default_policy(const ElementFormat& f) {
   return {Rounding::nearest_even, Overflow::saturate, f.has_nan() ? NanPolicy::to_nan : NanPolicy::to_zero};
