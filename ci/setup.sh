@@ -11,6 +11,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
   gnuplot-nox
+  g++-aarch64-linux-gnu qemu-user-static
 )
 
 missing=()

@@ -27,6 +27,21 @@ const OracleResult& LazyOracle::get() {
   return *result_;
 }
 
+const OracleResult& LazyOracle::source() {
+  if (source_result_) return *source_result_;
+  if (source_error_) throw std::runtime_error(*source_error_);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    source_case_ = without_quantization(case_);
+    source_result_ = run_oracle(*source_case_, opts_);
+  } catch (const std::exception& e) {
+    source_error_ = std::string("oracle of the unquantized case failed: ") + e.what();
+  }
+  seconds_ += seconds_since(start);
+  if (source_error_) throw std::runtime_error(*source_error_);
+  return *source_result_;
+}
+
 std::string status_name(CaseOutcome::Status s) {
   switch (s) {
     case CaseOutcome::Status::pass: return "pass";
@@ -80,6 +95,7 @@ CaseOutcome evaluate_case(Backend& backend, const std::string& family, const Cas
     const OracleResult& expected = oracle.get();
     out.oracle_stats = expected.stats;
     out.verdict = judge(c, expected, run.output);
+    if (c.has_quantized_kv()) out.quantization = split_quantization_error(c, expected, oracle.source(), run.output);
   } catch (const std::exception& e) {
     out.status = CaseOutcome::Status::error;
     out.message = e.what();

@@ -8,6 +8,7 @@
 #include "core/backend.hpp"
 #include "core/generator.hpp"
 #include "oracle/attention_oracle.hpp"
+#include "verdict/quantization_split.hpp"
 #include "verdict/verdict.hpp"
 
 namespace flashcheck::cli {
@@ -18,6 +19,9 @@ class LazyOracle {
   LazyOracle(const AttentionCase& c, OracleOptions opts) : case_(c), opts_(opts) {}
   // Throws std::runtime_error (every time) when the oracle failed.
   const OracleResult& get();
+  // The oracle of without_quantization(case): K/V before quantization, Q unrotated.
+  // Only for cases with quantized KV; throws std::runtime_error when it fails.
+  const OracleResult& source();
   bool computed() const { return result_.has_value(); }
   double seconds() const { return seconds_; }
   const OracleStats* stats() const { return result_ ? &result_->stats : nullptr; }
@@ -27,6 +31,9 @@ class LazyOracle {
   OracleOptions opts_;
   std::optional<OracleResult> result_;
   std::optional<std::string> error_;
+  std::optional<AttentionCase> source_case_;
+  std::optional<OracleResult> source_result_;
+  std::optional<std::string> source_error_;
   double seconds_ = 0;
 };
 
@@ -38,6 +45,7 @@ struct CaseOutcome {
   Status status = Status::error;
   std::string message;             // why unsupported, or the error
   std::optional<Verdict> verdict;  // present when the subject ran and was judged
+  std::optional<QuantizationSplit> quantization;  // cases with quantized KV, when judged
   std::optional<OracleStats> oracle_stats;
   double backend_seconds = 0;
   double oracle_seconds = 0;  // time of the shared oracle run (0 when it was reused)

@@ -23,6 +23,10 @@ struct Spec {
   float max_bias = 0.0f;
   bool sinks = false;
   Layout layout = Layout::contiguous;
+  const char* k_quant = "";  // block-quantized K / V (core/quantized_kv.hpp)
+  const char* v_quant = "";
+  KvRowLayout kv_layout = KvRowLayout::aos;
+  bool hadamard = false;
   bool quick = false;  // also in the --quick subset
 };
 
@@ -96,6 +100,20 @@ const Spec kSpecs[] = {
     {.shape = shape(1, 4, 4, 64, 96, 128, 128), .distribution = "uniform", .mask = "causal", .q = f16, .o = f16},
     {.shape = shape(1, 4, 4, 64, 128, 64, 64), .distribution = "normal", .mask = "window", .window = 48, .q = bf16,
      .k = bf16, .v = bf16, .o = bf16},
+    // quantized KV: every block scheme, both row layouts, Hadamard-rotated K (appended last so
+    // the seeds of the rows above stay what they were)
+    {.shape = shape(1, 8, 2, 1, 1000, 128, 128), .distribution = "normal", .mask = "none", .k_quant = "ggml_q8_0",
+     .v_quant = "ggml_q8_0"},
+    {.shape = shape(1, 4, 2, 64, 113, 64, 64), .distribution = "normal", .mask = "causal", .k_quant = "ggml_q4_0",
+     .v_quant = "ggml_q8_0", .quick = true},
+    {.shape = shape(1, 8, 2, 1, 500, 64, 64), .distribution = "uniform", .mask = "causal", .k_quant = "ggml_mxfp4",
+     .v_quant = "ggml_mxfp4"},
+    {.shape = shape(1, 4, 2, 48, 100, 64, 64), .distribution = "normal", .mask = "causal", .k_quant = "mxfp8_e4m3",
+     .v_quant = "mxfp6_e2m3", .kv_layout = KvRowLayout::soa, .hadamard = true, .quick = true},
+    {.shape = shape(1, 4, 4, 1, 777, 128, 128), .distribution = "large_scores", .mask = "none",
+     .k_quant = "mxfp6_e3m2", .v_quant = "mxfp4_e2m1", .kv_layout = KvRowLayout::soa, .hadamard = true},
+    {.shape = shape(1, 4, 4, 64, 96, 64, 64), .distribution = "uniform", .mask = "masked_tiles",
+     .k_quant = "mxfp8_e5m2", .v_quant = "mxfp8_e4m3", .kv_layout = KvRowLayout::soa},
 };
 
 // splitmix64: neighbouring base seeds and positions give unrelated case seeds.
@@ -120,6 +138,10 @@ CaseRecipe to_recipe(const Spec& s, uint64_t seed) {
   r.max_bias = s.max_bias;
   r.sinks = s.sinks;
   r.layout = s.layout;
+  r.k_quant = s.k_quant;
+  r.v_quant = s.v_quant;
+  r.kv_layout = s.kv_layout;
+  r.hadamard = s.hadamard;
   r.seed = seed;
   return r;
 }
@@ -157,6 +179,10 @@ std::string family_label(const CaseRecipe& r) {
   const DType default_types[] = {defaults.q_type, defaults.k_type, defaults.v_type, defaults.o_type};
   for (size_t i = 0; i < std::size(types); ++i)
     if (types[i].second != default_types[i]) tags.push_back(fmt::format("{}={}", types[i].first, dtype_name(types[i].second)));
+  if (!r.k_quant.empty()) tags.push_back("kq=" + r.k_quant);
+  if (!r.v_quant.empty()) tags.push_back("vq=" + r.v_quant);
+  if (!r.k_quant.empty() || !r.v_quant.empty()) tags.emplace_back(kv_row_layout_name(r.kv_layout));
+  if (r.hadamard) tags.emplace_back("hadamard");
   std::string label = fmt::format("{}/{}/{}", r.shape.lq == 1 ? "decode" : "prefill", r.distribution, r.mask);
   std::string joined;
   for (const auto& t : tags) joined += (joined.empty() ? "" : ",") + t;

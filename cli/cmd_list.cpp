@@ -49,19 +49,21 @@ struct BackendInfo {
   std::string description;
   std::string unavailable;  // empty when available
   std::optional<Capabilities> caps;
+  std::vector<MutantInfo> mutants;
 };
 
 std::vector<BackendInfo> collect_backends() {
   std::vector<BackendInfo> out;
   const Registry& registry = builtin_registry();
   for (const auto& name : registry.names()) {
-    BackendInfo info{name, "", "", std::nullopt};
+    BackendInfo info{name, "", "", std::nullopt, {}};
     try {
       const auto b = registry.make(name);
       if (!b) throw std::runtime_error("the registry could not create it");
       info.description = b->description();
       info.unavailable = unavailability(*b);
       info.caps = b->capabilities();
+      info.mutants = b->mutants();
     } catch (const std::exception& e) {
       info.unavailable = std::string("failed to create: ") + e.what();
     }
@@ -78,6 +80,12 @@ std::string capabilities_text(const Capabilities& c) {
                                 c.max_head_dim);
   out += fmt::format("      supports: {}\n", has.empty() ? "-" : fmt::format("{}", fmt::join(has, " ")));
   if (!lacks.empty()) out += fmt::format("      lacks: {}\n", fmt::join(lacks, " "));
+  if (!c.kv_schemes.empty()) {
+    std::vector<std::string> layouts;
+    for (KvRowLayout l : c.kv_layouts) layouts.emplace_back(kv_row_layout_name(l));
+    out += fmt::format("      quantized KV: {} | layouts {} | hadamard {}\n", fmt::join(c.kv_schemes, ","),
+                       fmt::join(layouts, ","), c.hadamard ? "yes" : "no");
+  }
   return out;
 }
 
@@ -87,6 +95,18 @@ json capabilities_json(const Capabilities& c) {
             {"o_types", dtype_names(c.o_types)},
             {"max_head_dim", c.max_head_dim}};
   for (const auto& f : kFeatures) j[std::string(f.name)] = c.*f.flag;
+  j["kv_schemes"] = c.kv_schemes;
+  std::vector<std::string> layouts;
+  for (KvRowLayout l : c.kv_layouts) layouts.emplace_back(kv_row_layout_name(l));
+  j["kv_layouts"] = layouts;
+  j["hadamard"] = c.hadamard;
+  return j;
+}
+
+json mutants_json(const std::vector<MutantInfo>& mutants) {
+  json j = json::array();
+  for (const auto& m : mutants)
+    j.push_back({{"name", m.name}, {"seed", m.seed}, {"bug_class", m.bug_class}, {"description", m.description}});
   return j;
 }
 
@@ -96,6 +116,8 @@ void print_text(const std::vector<BackendInfo>& backends) {
     fmt::print("  {:<16} {}\n", b.name, b.unavailable.empty() ? "available" : "UNAVAILABLE: " + b.unavailable);
     if (!b.description.empty()) fmt::print("      {}\n", b.description);
     if (b.caps) fmt::print("{}", capabilities_text(*b.caps));
+    for (const auto& m : b.mutants)
+      fmt::print("      mutant {}@{}  [seed {}, {}] {}\n", b.name, m.name, m.seed, m.bug_class, m.description);
   }
   fmt::print("\nDistributions (--dist):\n");
   for (const auto& d : all_distributions())
@@ -106,6 +128,8 @@ void print_text(const std::vector<BackendInfo>& backends) {
   for (const auto& t : all_dtypes()) dtypes.emplace_back(t.name);
   fmt::print("\nStorage types (--q-type/--k-type/--v-type/--o-type): {}\n", fmt::join(dtypes, " "));
   fmt::print("Layouts (--layout): {}\n", fmt::join(layout_names(), " "));
+  fmt::print("Quantized KV (--k-quant/--v-quant, --kv-layout aos|soa, --hadamard): {}\n",
+             fmt::join(kv_scheme_names(), " "));
 }
 
 json to_json(const std::vector<BackendInfo>& backends) {
@@ -116,7 +140,8 @@ json to_json(const std::vector<BackendInfo>& backends) {
                              {"description", b.description},
                              {"available", b.unavailable.empty()},
                              {"unavailable_reason", b.unavailable},
-                             {"capabilities", b.caps ? capabilities_json(*b.caps) : json(nullptr)}});
+                             {"capabilities", b.caps ? capabilities_json(*b.caps) : json(nullptr)},
+                             {"mutants", mutants_json(b.mutants)}});
   }
   j["distributions"] = json::array();
   for (const auto& d : all_distributions())
@@ -128,6 +153,7 @@ json to_json(const std::vector<BackendInfo>& backends) {
   j["dtypes"] = json::array();
   for (const auto& t : all_dtypes()) j["dtypes"].push_back(t.name);
   j["layouts"] = layout_names();
+  j["kv_schemes"] = kv_scheme_names();
   return j;
 }
 

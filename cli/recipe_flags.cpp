@@ -150,10 +150,37 @@ void apply_layout(CaseRecipe& r, const std::string& text) {
   r.layout = *l;
 }
 
+template <std::string CaseRecipe::*Member>
+std::optional<std::string> render_quant(const CaseRecipe& r) {
+  if ((r.*Member).empty()) return std::nullopt;
+  return r.*Member;
+}
+template <std::string CaseRecipe::*Member>
+void apply_quant(CaseRecipe& r, const std::string& text) {
+  if (!is_kv_scheme(text)) bad_value("KV block scheme", text, "one of " + join(kv_scheme_names(), ", "));
+  r.*Member = text;
+}
+
+std::vector<std::string> kv_layout_choices() { return {"aos", "soa"}; }
+std::optional<std::string> render_kv_layout(const CaseRecipe& r) {
+  if (r.kv_layout == KvRowLayout::aos) return std::nullopt;
+  return std::string(kv_row_layout_name(r.kv_layout));
+}
+void apply_kv_layout(CaseRecipe& r, const std::string& text) {
+  const auto l = parse_kv_row_layout(text);
+  if (!l) bad_value("KV row layout", text, "one of " + join(kv_layout_choices(), ", "));
+  r.kv_layout = *l;
+}
+
+std::optional<std::string> render_hadamard(const CaseRecipe& r) {
+  return r.hadamard ? std::optional<std::string>("") : std::nullopt;
+}
+void apply_hadamard(CaseRecipe& r, const std::string&) { r.hadamard = true; }
+
 std::optional<std::string> render_seed(const CaseRecipe& r) { return std::to_string(r.seed); }
 void apply_seed(CaseRecipe& r, const std::string& text) { r.seed = parse_integer<uint64_t>(text, "seed"); }
 
-const std::array<RecipeField, 20> kFields{{
+const std::array<RecipeField, 24> kFields{{
     {"batch", "INT", "Batch size", false, render_dim<&CaseShape::batch>, apply_dim<&CaseShape::batch>, nullptr},
     {"hq", "INT", "Query heads", false, render_dim<&CaseShape::hq>, apply_dim<&CaseShape::hq>, nullptr},
     {"hkv", "INT", "Key/value heads (Hq must be a multiple)", false, render_dim<&CaseShape::hkv>,
@@ -180,6 +207,14 @@ const std::array<RecipeField, 20> kFields{{
      apply_float<&CaseRecipe::softcap>, nullptr},
     {"sinks", "", "Add one attention-sink logit per query head", true, render_sinks, apply_sinks, nullptr},
     {"layout", "NAME", "Memory layout of Q/K/V", false, render_layout, apply_layout, layout_names},
+    {"k-quant", "SCHEME", "Store K block-quantized (the oracle uses the dequantized values)", false,
+     render_quant<&CaseRecipe::k_quant>, apply_quant<&CaseRecipe::k_quant>, kv_scheme_names},
+    {"v-quant", "SCHEME", "Store V block-quantized", false, render_quant<&CaseRecipe::v_quant>,
+     apply_quant<&CaseRecipe::v_quant>, kv_scheme_names},
+    {"kv-layout", "NAME", "Row layout of quantized K/V (aos: scale then elements per block; soa)", false,
+     render_kv_layout, apply_kv_layout, kv_layout_choices},
+    {"hadamard", "", "Rotate K by the block-32 Walsh-Hadamard transform before quantizing (kernels rotate Q)", true,
+     render_hadamard, apply_hadamard, nullptr},
     {"seed", "UINT", "Generator seed", false, render_seed, apply_seed, nullptr},
 }};
 
@@ -286,7 +321,8 @@ bool same_recipe(const CaseRecipe& a, const CaseRecipe& b) {
          s.dv == t.dv && a.q_type == b.q_type && a.k_type == b.k_type && a.v_type == b.v_type &&
          a.o_type == b.o_type && a.distribution == b.distribution && a.mask == b.mask && a.window == b.window &&
          same_scale && same_float(a.max_bias, b.max_bias) && same_float(a.softcap, b.softcap) &&
-         a.sinks == b.sinks && a.layout == b.layout && a.seed == b.seed;
+         a.sinks == b.sinks && a.layout == b.layout && a.k_quant == b.k_quant && a.v_quant == b.v_quant &&
+         a.kv_layout == b.kv_layout && a.hadamard == b.hadamard && a.seed == b.seed;
 }
 
 }  // namespace flashcheck::cli

@@ -100,6 +100,10 @@ json outcome_to_json(const CaseOutcome& o) {
             {"replay", replay_command(o.backend, o.recipe)}};
   j["verdict"] = o.verdict ? verdict_to_json(*o.verdict) : json(nullptr);
   j["oracle"] = o.oracle_stats ? oracle_stats_to_json(*o.oracle_stats) : json(nullptr);
+  if (o.quantization)
+    j["quantization_split"] = {{"implementation", metrics_to_json(o.quantization->implementation)},
+                               {"quantization", metrics_to_json(o.quantization->quantization)},
+                               {"total", metrics_to_json(o.quantization->total)}};
   return j;
 }
 

@@ -89,6 +89,21 @@ std::string metrics_block(std::string_view tensor, const ErrorMetrics& m) {
   return out;
 }
 
+// Quantized KV: the kernel's own error beside the format's, so neither hides the other.
+std::string quantization_block(const QuantizationSplit& q) {
+  std::string out = "error split (quantized KV; O, V-relative max and NMSE):\n";
+  const struct {
+    const char* what;
+    const ErrorMetrics& m;
+  } lines[] = {{"implementation (kernel vs exact on dequantized K/V)", q.implementation},
+               {"quantization   (exact dequantized vs exact unquantized)", q.quantization},
+               {"total          (kernel vs exact unquantized)", q.total}};
+  for (const auto& l : lines)
+    out += fmt::format("  {}: V-rel max {:.4g} ({:a}), NMSE {:.4e}\n", l.what, l.m.v_rel_error.max, l.m.v_rel_error.max,
+                       l.m.nmse);
+  return out;
+}
+
 std::string oracle_counts(const OracleStats& s) {
   return fmt::format("{} rows, {} elements, {} escalated past double-double ({:.3g}%), {} decided exactly, {} unresolved\n",
                      s.rows, s.elements, s.escalated_elements, 100.0 * s.escalation_rate(), s.exact_path_elements,
@@ -189,6 +204,7 @@ std::string format_case_details(const CaseOutcome& o) {
     out += fmt::format("worst budget use: {:.4g} (error / budget; above 1 fails)\n", v.worst_budget_ratio);
     out += metrics_block("O", v.o_metrics);
     if (v.has_lse) out += metrics_block("LSE", v.lse_metrics);
+    if (o.quantization) out += quantization_block(*o.quantization);
     if (!v.worst.empty()) {
       out += "worst elements:\n";
       for (const auto& m : v.worst) out += "  " + m.describe() + "\n";

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <limits>
 
 namespace flashcheck {
@@ -46,6 +47,73 @@ std::vector<float> AttentionCase::materialized_mask() const {
   return m;
 }
 
+namespace {
+
+bool same_values(const Tensor& a, const Tensor& b) {
+  if (a.shape != b.shape) return false;
+  for (int64_t i0 = 0; i0 < a.shape[0]; ++i0)
+    for (int64_t i1 = 0; i1 < a.shape[1]; ++i1)
+      for (int64_t i2 = 0; i2 < a.shape[2]; ++i2)
+        for (int64_t i3 = 0; i3 < a.shape[3]; ++i3) {
+          const double x = a.get(i0, i1, i2, i3), y = b.get(i0, i1, i2, i3);
+          if (!(x == y || (std::isnan(x) && std::isnan(y)))) return false;
+        }
+  return true;
+}
+
+// The stored bytes, the source and the dequantized tensor must tell one story.
+template <class Fail>
+void check_quantized_tensor(const AttentionCase& c, const std::optional<QuantizedKv>& q, const char* name, DType type,
+                            const Tensor& values, int64_t dim, Fail& fail) {
+  if (!q) return;
+  const auto& s = c.shape;
+  if (!is_kv_scheme(q->scheme)) {
+    fail(fmt::format("{} is stored in unknown block scheme '{}' (known: {})", name, q->scheme,
+                     fmt::join(kv_scheme_names(), ", ")));
+    return;
+  }
+  if (type != DType::f32) fail(fmt::format("quantized {} must declare dtype f32 (its dequantized values)", name));
+  if (q->batch != s.batch || q->heads != s.hkv || q->tokens != s.lk || q->dim != dim) {
+    fail(fmt::format("quantized {} covers [{},{},{},{}] but the case needs [{},{},{},{}]", name, q->batch, q->heads,
+                     q->tokens, q->dim, s.batch, s.hkv, s.lk, dim));
+    return;
+  }
+  if (dim % 32 != 0) {
+    fail(fmt::format("quantized {} needs a head dimension that is a multiple of 32 (got {})", name, dim));
+    return;
+  }
+  if (q->row_bytes < 1 || static_cast<int64_t>(q->bytes.size()) != q->batch * q->tokens * q->row_bytes) {
+    fail(fmt::format("quantized {} holds {} bytes; {} rows of {} bytes were declared", name, q->bytes.size(),
+                     q->batch * q->tokens, q->row_bytes));
+    return;
+  }
+  if (q->source.dtype != DType::f32 || q->source.shape != Dims{s.batch, s.hkv, s.lk, dim}) {
+    fail(fmt::format("quantized {} needs its f32 source values of shape [{},{},{},{}]", name, s.batch, s.hkv, s.lk, dim));
+    return;
+  }
+  try {
+    if (!same_values(dequantize_kv(*q), values))
+      fail(fmt::format("{} does not hold the dequantized values of its quantized bytes", name));
+  } catch (const std::exception& e) {
+    fail(fmt::format("quantized {} cannot be decoded: {}", name, e.what()));
+  }
+}
+
+template <class Fail>
+void check_quantized(const AttentionCase& c, Fail& fail) {
+  check_quantized_tensor(c, c.k_quant, "K", c.k_type, c.k, c.shape.dk, fail);
+  check_quantized_tensor(c, c.v_quant, "V", c.v_type, c.v, c.shape.dv, fail);
+  if (c.v_quant && c.v_quant->hadamard)
+    fail("V cannot be Hadamard-rotated (only K is; the rotation of Q cancels it in the scores)");
+  const bool rotated = c.k_quant && c.k_quant->hadamard;
+  if (rotated && !c.rotated_q) fail("Hadamard-rotated K needs the case's rotated_q");
+  if (!rotated && c.rotated_q) fail("rotated_q is only meaningful with Hadamard-rotated K");
+  if (rotated && c.rotated_q && (c.shape.dk % 32 != 0 || !same_values(*c.rotated_q, rotate_q_rows(c.q))))
+    fail("rotated_q is not the block-32 Hadamard rotation of Q");
+}
+
+}  // namespace
+
 std::string validate(const AttentionCase& c) {
   std::string errors;
   auto fail = [&](std::string msg) { errors += msg + "\n"; };
@@ -86,8 +154,19 @@ std::string validate(const AttentionCase& c) {
       fail(fmt::format("sinks must hold one value per query head ({} given, Hq = {})", c.sinks.size(), s.hq));
     for (float v : c.sinks)
       if (!std::isfinite(v)) fail("sink values must be finite");
+    check_quantized(c, fail);
   }
   return errors;
+}
+
+AttentionCase without_quantization(const AttentionCase& c) {
+  AttentionCase out = c;
+  if (c.k_quant) out.k = c.k_quant->source;
+  if (c.v_quant) out.v = c.v_quant->source;
+  out.k_quant.reset();
+  out.v_quant.reset();
+  out.rotated_q.reset();
+  return out;
 }
 
 std::string to_string(MaskKind k) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/quantized_kv.hpp"
 #include "core/tensor.hpp"
 
 namespace flashcheck {
@@ -51,8 +52,17 @@ struct AttentionCase {
   std::optional<Tensor> mask;  // explicit additive mask [1][1][lq][lk], f32 or f16; may hold -inf
   std::vector<float> sinks;    // empty, or one value per query head
 
+  // Block-quantized K / V (core/quantized_kv.hpp): kernels read these bytes; k / v then
+  // hold the exact dequantized values (f32) and k_type / v_type are f32.
+  std::optional<QuantizedKv> k_quant, v_quant;
+  // Present exactly when K is Hadamard-rotated: Q as the kernel must rotate it, rounded
+  // to f32 (rotate_q_rows(q)). The oracle and the budgets use it; kernels get q.
+  std::optional<Tensor> rotated_q;
+
   int64_t kv_head(int64_t h) const { return h / shape.gqa_ratio(); }
   bool has_sinks() const { return !sinks.empty(); }
+  bool has_quantized_kv() const { return k_quant.has_value() || v_quant.has_value(); }
+  const Tensor& oracle_q() const { return rotated_q ? *rotated_q : q; }
   bool uses_alibi() const { return max_bias > 0.0f; }
 
   // Whether key j is visible to query i under the structural mask (causal/window).
@@ -65,6 +75,10 @@ struct AttentionCase {
   // explicit mask, as ggml's flash_attn_ext does.
   std::vector<float> materialized_mask() const;
 };
+
+// The same case with K / V as they were before quantization (and Q unrotated): what
+// the quantization error is measured against. A case without quantized KV is returned as is.
+AttentionCase without_quantization(const AttentionCase& c);
 
 // Empty when the case is well formed; otherwise every problem, one per line.
 std::string validate(const AttentionCase& c);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <stdexcept>
 
 namespace flashcheck {
@@ -32,6 +33,20 @@ int64_t element_extent(const Tensor& t) {
 }
 
 
+std::optional<std::string> quantized_kv_reason(const Capabilities& caps, const AttentionCase& c) {
+  for (const auto& [name, q] : {std::pair{"K", &c.k_quant}, std::pair{"V", &c.v_quant}}) {
+    if (!q->has_value()) continue;
+    const QuantizedKv& kv = **q;
+    if (std::find(caps.kv_schemes.begin(), caps.kv_schemes.end(), kv.scheme) == caps.kv_schemes.end())
+      return fmt::format("{} stored as {} is not read (quantized KV read: {})", name, kv.scheme,
+                         caps.kv_schemes.empty() ? std::string("none") : fmt::format("{}", fmt::join(caps.kv_schemes, ", ")));
+    if (std::find(caps.kv_layouts.begin(), caps.kv_layouts.end(), kv.layout) == caps.kv_layouts.end())
+      return fmt::format("{} rows in {} layout are not read", name, kv_row_layout_name(kv.layout));
+    if (kv.hadamard && !caps.hadamard) return fmt::format("Hadamard-rotated {} (Q rotation) is not supported", name);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string output_problem(const AttentionCase& c, const RunOutput& out) {
@@ -59,16 +74,19 @@ std::optional<std::string> unsupported_reason(const Capabilities& caps, const At
     const char* tensor;
     DType type;
     const std::vector<DType>& allowed;
+    bool quantized;  // the dtype is then the dequantized f32; the scheme is checked below
   } type_checks[] = {
-      {"Q", c.q_type, caps.q_types},
-      {"K", c.k_type, caps.kv_types},
-      {"V", c.v_type, caps.kv_types},
-      {"O", c.o_type, caps.o_types},
+      {"Q", c.q_type, caps.q_types, false},
+      {"K", c.k_type, caps.kv_types, c.k_quant.has_value()},
+      {"V", c.v_type, caps.kv_types, c.v_quant.has_value()},
+      {"O", c.o_type, caps.o_types, false},
   };
   for (const auto& t : type_checks)
-    if (!contains(t.allowed, t.type))
+    if (!t.quantized && !contains(t.allowed, t.type))
       return fmt::format("{} dtype {} is not supported (supported: {})", t.tensor, dtype_name(t.type),
                          type_list(t.allowed));
+
+  if (auto why = quantized_kv_reason(caps, c)) return why;
 
   const auto& s = c.shape;
   const bool strided = !c.q.is_contiguous() || !c.k.is_contiguous() || !c.v.is_contiguous();
@@ -111,12 +129,29 @@ RunResult run_checked(Backend& b, const AttentionCase& c) {
   return r;
 }
 
+std::string backend_spec(const std::string& subject, const std::string& mutant) {
+  return mutant.empty() ? subject : subject + "@" + mutant;
+}
+
+std::pair<std::string, std::string> split_backend_spec(const std::string& spec) {
+  const auto at = spec.find('@');
+  if (at == std::string::npos) return {spec, {}};
+  return {spec.substr(0, at), spec.substr(at + 1)};
+}
+
 void Registry::add(std::string name, Factory f) {
   if (name.empty()) throw std::invalid_argument("a backend needs a non-empty name");
+  if (name.find('@') != std::string::npos)
+    throw std::invalid_argument(fmt::format("backend name '{}' may not contain '@' (it separates a mutant)", name));
   if (!f) throw std::invalid_argument(fmt::format("backend '{}' registered without a factory", name));
   for (const auto& e : entries_)
     if (e.first == name) throw std::invalid_argument(fmt::format("backend '{}' is already registered", name));
   entries_.emplace_back(std::move(name), std::move(f));
+}
+
+void Registry::add(std::string name, std::function<std::unique_ptr<Backend>()> f) {
+  if (!f) throw std::invalid_argument(fmt::format("backend '{}' registered without a factory", name));
+  add(std::move(name), Factory([f = std::move(f)](const std::string&) { return f(); }));
 }
 
 std::vector<std::string> Registry::names() const {
@@ -126,9 +161,21 @@ std::vector<std::string> Registry::names() const {
   return out;
 }
 
-std::unique_ptr<Backend> Registry::make(const std::string& name) const {
-  for (const auto& e : entries_)
-    if (e.first == name) return e.second();
+std::unique_ptr<Backend> Registry::make(const std::string& spec) const {
+  const auto [subject, mutant] = split_backend_spec(spec);
+  for (const auto& e : entries_) {
+    if (e.first != subject) continue;
+    if (mutant.empty()) return e.second("");
+    // Check the name against the correct kernel's catalogue before building the mutant,
+    // so a misspelt switch never silently builds the correct kernel.
+    std::string known;
+    for (const MutantInfo& m : e.second("")->mutants()) {
+      if (m.name == mutant) return e.second(mutant);
+      known += (known.empty() ? "" : ", ") + m.name;
+    }
+    throw std::invalid_argument(fmt::format("backend '{}' has no mutant '{}' (mutants: {})", subject, mutant,
+                                            known.empty() ? "none" : known));
+  }
   return nullptr;
 }
 

@@ -5,9 +5,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/attention_case.hpp"
+#include "core/quantized_kv.hpp"
 
 namespace flashcheck {
 
@@ -26,6 +28,19 @@ struct Capabilities {
   bool dk_ne_dv = true;
   bool lse = true;           // also returns the log-sum-exp per row
   int64_t max_head_dim = 1024;
+  // Block-quantized K/V read natively (block scheme names, see core/quantized_kv.hpp);
+  // empty: the backend reads no quantized KV.
+  std::vector<std::string> kv_schemes;
+  std::vector<KvRowLayout> kv_layouts{KvRowLayout::aos};
+  bool hadamard = false;  // rotates Q itself when K was Hadamard-rotated before quantizing
+};
+
+// A seeded bug ("mutant") a subject can switch on: one row of docs/mutants.md.
+struct MutantInfo {
+  std::string name;         // the switch, e.g. "fp16-softmax-stats"
+  std::string seed;         // the seed document it reproduces ("000".."004"), or "-"
+  std::string bug_class;    // the diagnosis a verdict must give, e.g. "drift", "nan-from-inf"
+  std::string description;  // what the bug is, in one sentence
 };
 
 struct RunOutput {
@@ -53,7 +68,14 @@ class Backend {
     return true;
   }
   virtual RunResult run(const AttentionCase& c) = 0;
+  // The seeded bugs this subject can be built with (see Registry::make).
+  virtual std::vector<MutantInfo> mutants() const { return {}; }
 };
+
+// "subject" or "subject@mutant": how a backend (with a seeded bug) is named everywhere.
+std::string backend_spec(const std::string& subject, const std::string& mutant);
+// Splits a spec at its first '@' into {subject, mutant} (mutant empty without one).
+std::pair<std::string, std::string> split_backend_spec(const std::string& spec);
 
 // Why a backend with these capabilities cannot take the case, or nullopt.
 std::optional<std::string> unsupported_reason(const Capabilities& caps, const AttentionCase& c);
@@ -68,10 +90,16 @@ RunResult run_checked(Backend& b, const AttentionCase& c);
 
 class Registry {
  public:
-  using Factory = std::function<std::unique_ptr<Backend>()>;
+  // Builds the subject with the named mutant switched on ("" for the correct kernel).
+  // A backend built with a mutant reports backend_spec(subject, mutant) as its name.
+  using Factory = std::function<std::unique_ptr<Backend>(const std::string& mutant)>;
   void add(std::string name, Factory f);
+  // For subjects without mutants.
+  void add(std::string name, std::function<std::unique_ptr<Backend>()> f);
   std::vector<std::string> names() const;
-  std::unique_ptr<Backend> make(const std::string& name) const;  // nullptr when unknown
+  // spec is "subject" or "subject@mutant". nullptr when the subject is unknown; an
+  // unknown mutant throws std::invalid_argument naming the subject's mutants.
+  std::unique_ptr<Backend> make(const std::string& spec) const;
 
  private:
   std::vector<std::pair<std::string, Factory>> entries_;

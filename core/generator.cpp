@@ -414,6 +414,31 @@ const MaskPattern* find_mask_pattern(std::string_view name) {
   return nullptr;
 }
 
+namespace {
+
+// Replaces K / V by their quantized form as the recipe asks (see CaseRecipe::k_quant).
+void quantize_kv_of(AttentionCase& c, const CaseRecipe& r) {
+  if (r.hadamard && r.k_quant.empty()) throw std::invalid_argument("--hadamard rotates quantized K: it needs --k-quant");
+  if (r.k_quant.empty() && r.v_quant.empty()) return;
+  if (const Distribution* d = find_distribution(r.distribution); d && d->needs_masked_keys)
+    throw std::invalid_argument(fmt::format(
+        "distribution '{}' puts inf/NaN into K/V, which block quantization cannot hold; choose another with quantized KV",
+        r.distribution));
+  auto quantize = [&](Tensor& t, DType& type, std::optional<QuantizedKv>& slot, const std::string& scheme,
+                      bool rotate) {
+    if (scheme.empty()) return;
+    Tensor dequantized;
+    slot = quantize_kv(t, KvQuantSpec{scheme, r.kv_layout, rotate}, &dequantized);
+    t = std::move(dequantized);
+    type = DType::f32;
+  };
+  quantize(c.k, c.k_type, c.k_quant, r.k_quant, r.hadamard);
+  quantize(c.v, c.v_type, c.v_quant, r.v_quant, false);
+  if (r.hadamard) c.rotated_q = rotate_q_rows(c.q);
+}
+
+}  // namespace
+
 AttentionCase generate(const CaseRecipe& r) {
   const DistributionEntry& dist = lookup(kDistributions, r.distribution, "distribution");
   const MaskPatternEntry& pattern = lookup(kMaskPatterns, r.mask, "mask pattern");
@@ -460,6 +485,7 @@ AttentionCase generate(const CaseRecipe& r) {
     c.sinks.resize(static_cast<size_t>(s.hq));
     for (float& sink : c.sinks) sink = static_cast<float>(typical_score * (sink_rng.normal() + 1.0));
   }
+  quantize_kv_of(c, r);
   throw_if_invalid(c, r);
   return c;
 }
@@ -473,6 +499,10 @@ std::string describe(const CaseRecipe& r) {
   if (r.softcap > 0.0f) text += fmt::format(" softcap={}", r.softcap);
   if (r.sinks) text += " sinks";
   if (r.layout != Layout::contiguous) text += fmt::format(" layout={}", layout_name(r.layout));
+  if (!r.k_quant.empty()) text += fmt::format(" k_quant={}", r.k_quant);
+  if (!r.v_quant.empty()) text += fmt::format(" v_quant={}", r.v_quant);
+  if (!r.k_quant.empty() || !r.v_quant.empty()) text += fmt::format(" kv_layout={}", kv_row_layout_name(r.kv_layout));
+  if (r.hadamard) text += " hadamard";
   text += fmt::format(" seed={}", r.seed);
   return text;
 }

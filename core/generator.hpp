@@ -54,6 +54,12 @@ struct CaseRecipe {
   float softcap = 0.0f;
   bool sinks = false;
   Layout layout = Layout::contiguous;
+  // Block-quantized K / V (core/quantized_kv.hpp): the values are generated in k_type /
+  // v_type as usual, then quantized; the case's K / V become their exact dequantized
+  // values (f32) and the bytes go to AttentionCase::k_quant / v_quant. Empty scheme: none.
+  std::string k_quant, v_quant;
+  KvRowLayout kv_layout = KvRowLayout::aos;
+  bool hadamard = false;  // rotate K's rows before quantizing (needs k_quant)
   uint64_t seed = 1;
 };
 

@@ -72,6 +72,7 @@ class RowFinisher {
     res_.score_abs_max[ri] = ev.score_abs_max;
     res_.score_spread[ri] = ev.score_spread;
     res_.max_abs_score[ri] = ev.max_abs_score;
+    res_.rotation_dot_scale[ri] = ev.rotation_dot_max;
 
     if (ev.nan_scores || ev.fully_masked) {
       const bool zeros = ev.fully_masked && opts_.fully_masked == FullyMaskedPolicy::zeros_neg_inf_lse;
@@ -272,6 +273,7 @@ OracleResult run_oracle(const AttentionCase& c, const OracleOptions& opts) {
   res.score_abs_max.assign(rows, 0.0);
   res.score_spread.assign(rows, 0.0);
   res.max_abs_score.assign(rows, 0.0);
+  res.rotation_dot_scale.assign(rows, 0.0);
   res.visible_keys.assign(rows, 0);
   res.fully_masked.assign(rows, 0);
 

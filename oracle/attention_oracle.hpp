@@ -43,6 +43,9 @@ struct OracleResult {
   std::vector<double> score_abs_max;  // per row: max over visible j of |scale| * sum_d |q_d k_jd|
   std::vector<double> score_spread;   // per row: sum_j p_j |s_j - max_s|
   std::vector<double> max_abs_score;  // per row: max |s_j| over visible keys (after softcap/bias)
+  // per row, Hadamard-rotated K only (else 0): max over visible j of
+  // |scale| * sum_blocks (|q_blk|_1 / sqrt(32)) * |k_j,blk|_1, Q unrotated
+  std::vector<double> rotation_dot_scale;
   std::vector<int64_t> visible_keys;  // per row: number of keys not masked
   std::vector<uint8_t> fully_masked;  // per row: 1 when no key (nor sink) is visible
   OracleStats stats;

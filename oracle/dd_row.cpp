@@ -80,6 +80,15 @@ struct SplitWeight {
   return {hi, (w.hi - hi) + w.lo};
 }
 
+// sum over blocks of q_block_l1 * k_block_l1 for key j (budget quantity, plain double).
+double rotation_dot(const RowInput& in, int64_t j) {
+  const auto blocks = static_cast<int64_t>(in.q_block_l1.size());
+  double sum = 0.0;
+  for (int64_t blk = 0; blk < blocks; ++blk)
+    sum += in.q_block_l1[static_cast<size_t>(blk)] * in.kv->k_block_l1[static_cast<size_t>(j * blocks + blk)];
+  return sum;
+}
+
 }  // namespace
 
 // Cloned for AVX2 and baseline x86-64; the loader picks one at run time. Both clones
@@ -115,6 +124,7 @@ struct SplitWeight {
     DD s = dd::mul(dot.value, scale);
     double err = std::fabs(scale) * dot_error_bound(dk, dot.sum_abs) + dd::kMulDRel * u2 * dd::abs_hi(s);
     r.score_abs_max = std::max(r.score_abs_max, std::fabs(scale) * dot.sum_abs);
+    if (!in.q_block_l1.empty()) r.rotation_dot_max = std::max(r.rotation_dot_max, std::fabs(scale) * rotation_dot(in, j));
     if (softcap > 0) {
       const DD y = dd::div(s, DD{softcap, 0.0});
       const double y_err = err / softcap + dd::kDivDDRel * u2 * dd::abs_hi(y);

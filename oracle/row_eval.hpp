@@ -19,6 +19,9 @@ struct KvGroup {
   int k_bits = 53, v_bits = 53;  // significand bits the stored values can have
   std::vector<double> k, v;
   std::vector<uint8_t> v_row_nonfinite;  // per key: V row holds inf or NaN
+  // Hadamard-rotated K only: per key and block of 32, sum_d |k_jd| (for the budget of a
+  // kernel's own Q rotation; see docs/tolerance.md).
+  std::vector<double> k_block_l1;
   static KvGroup load(const AttentionCase& c, int64_t b, int64_t hkv);
 };
 
@@ -29,6 +32,8 @@ struct RowInput {
   int64_t b = 0, h = 0, i = 0;
   std::vector<double> q;     // [dk]
   int q_bits = 53;
+  // Hadamard-rotated K only: per block of 32, sum_d |q_d| / sqrt(32) of the unrotated Q.
+  std::vector<double> q_block_l1;
   std::vector<double> bias;  // [lk], -inf where hidden
   double slope = 1.0;
   std::optional<double> sink;
@@ -49,6 +54,7 @@ struct RowEval {
   // Budget quantities (approximate: a few ulps of double are irrelevant there).
   std::vector<double> abs_weighted_v, v_scale;
   double score_abs_max = 0, score_spread = 0, max_abs_score = 0;
+  double rotation_dot_max = 0;  // max over visible j of |scale| sum_blocks q_block_l1 * k_block_l1
   int64_t visible = 0;
 };
 

@@ -192,7 +192,52 @@ TEST(Registry, RejectsDuplicatesAndEmptyEntries) {
   reg.add("x", [] { return make_cpu_textbook_backend(1); });
   EXPECT_THROW(reg.add("x", [] { return make_cpu_textbook_backend(1); }), std::invalid_argument);
   EXPECT_THROW(reg.add("", [] { return make_cpu_textbook_backend(1); }), std::invalid_argument);
-  EXPECT_THROW(reg.add("y", nullptr), std::invalid_argument);
+  EXPECT_THROW(reg.add("y", Registry::Factory{}), std::invalid_argument);
+  EXPECT_THROW(reg.add("has@at", [] { return make_cpu_textbook_backend(1); }), std::invalid_argument);
+}
+
+// A subject with one seeded bug, to test how specs "subject@mutant" are built.
+class MutableSubject : public Backend {
+ public:
+  explicit MutableSubject(std::string mutant) : mutant_(std::move(mutant)) {}
+  std::string name() const override { return backend_spec("mutable", mutant_); }
+  std::string description() const override { return "test subject"; }
+  Capabilities capabilities() const override { return {}; }
+  RunResult run(const AttentionCase&) override { return RunResult::error("not run"); }
+  std::vector<MutantInfo> mutants() const override {
+    return {{"off-by-one", "004", "masked-key-leak", "reads one key too many"}};
+  }
+
+ private:
+  std::string mutant_;
+};
+
+TEST(Registry, BuildsMutantsBySpecAndRejectsUnknownOnes) {
+  Registry reg;
+  std::vector<std::string> built;
+  reg.add("mutable", Registry::Factory([&](const std::string& m) {
+            built.push_back(m);
+            return std::make_unique<MutableSubject>(m);
+          }));
+  EXPECT_EQ(reg.make("mutable")->name(), "mutable");
+  const auto mutant = reg.make("mutable@off-by-one");
+  ASSERT_NE(mutant, nullptr);
+  EXPECT_EQ(mutant->name(), "mutable@off-by-one");
+  EXPECT_EQ(built.back(), "off-by-one");
+  try {
+    (void)reg.make("mutable@typo");
+    FAIL() << "an unknown mutant must not build the correct kernel";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("off-by-one"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(reg.make("missing@off-by-one"), nullptr);
+}
+
+TEST(BackendSpec, SplitsAtTheFirstAt) {
+  EXPECT_EQ(backend_spec("cpu", ""), "cpu");
+  EXPECT_EQ(backend_spec("cpu", "bug"), "cpu@bug");
+  EXPECT_EQ(split_backend_spec("cpu@bug"), (std::pair<std::string, std::string>{"cpu", "bug"}));
+  EXPECT_EQ(split_backend_spec("cpu"), (std::pair<std::string, std::string>{"cpu", ""}));
 }
 
 TEST(Registry, BuiltinRegistryHoldsCpuTextbookOnce) {

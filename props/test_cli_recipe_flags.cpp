@@ -56,6 +56,12 @@ rc::Gen<CaseRecipe> arbitrary_recipe() {
     r.softcap = *finite_float();
     r.sinks = *rc::gen::arbitrary<bool>();
     r.layout = *parse_layout(*rc::gen::elementOf(layout_names()));
+    const std::vector<std::string> schemes = kv_scheme_names();
+    auto scheme = [&] { return *rc::gen::arbitrary<bool>() ? *rc::gen::elementOf(schemes) : std::string(); };
+    r.k_quant = scheme();
+    r.v_quant = scheme();
+    r.kv_layout = *rc::gen::element(KvRowLayout::aos, KvRowLayout::soa);
+    r.hadamard = *rc::gen::arbitrary<bool>();
     r.seed = *rc::gen::arbitrary<uint64_t>();
     return r;
   });
@@ -68,6 +74,22 @@ TEST(RecipeFlags, DefaultRecipeRendersEveryFieldButTheDefaultScale) {
                       "--mask",  "none",   "--window",  "0",    "--max-bias", "0",        "--softcap", "0",
                       "--layout", "contiguous", "--seed", "1"};
   EXPECT_EQ(render_recipe_flags(CaseRecipe{}), expected);
+}
+
+TEST(RecipeFlags, QuantizedKvFlagsRoundTripAndRejectUnknownSchemes) {
+  const Args x{"--k-quant", "mxfp6_e2m3", "--v-quant", "ggml_q4_0", "--kv-layout", "soa", "--hadamard"};
+  const CaseRecipe r = parse_recipe_flags(x);
+  EXPECT_EQ(r.k_quant, "mxfp6_e2m3");
+  EXPECT_EQ(r.v_quant, "ggml_q4_0");
+  EXPECT_EQ(r.kv_layout, KvRowLayout::soa);
+  EXPECT_TRUE(r.hadamard);
+  EXPECT_TRUE(same_recipe(parse_recipe_flags(render_recipe_flags(r)), r));
+  try {
+    (void)parse_recipe_flags({"--k-quant", "q8"});
+    FAIL() << "an unknown scheme must be rejected";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("ggml_q8_0"), std::string::npos) << e.what();
+  }
 }
 
 TEST(RecipeFlags, CanonicalFlagsRoundTrip) {

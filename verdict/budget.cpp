@@ -37,6 +37,10 @@ double score_error(const AttentionCase& c, const OracleResult& r, int64_t row) {
   eta += u * max_abs;                                                   // + slope * bias
   // Under ALiBi the product slope * bias is rounded too; |slope * bias| <= |s| + |s before bias|.
   if (c.uses_alibi()) eta += u * (max_abs + dot_scale);
+  // With Hadamard-rotated K the kernel rotates Q itself: each rotated element is a sum of
+  // 32 terms +-q / sqrt(32), off by at most gamma_31 |q_blk|_1 / sqrt(32) in any order,
+  // plus the constant's and the product's roundings and the oracle Q's own f32 rounding.
+  if (c.rotated_q) eta += gamma(34.0) * row_value(r.rotation_dot_scale, row, "rotation_dot_scale");
   return eta;
 }
 
