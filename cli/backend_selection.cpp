@@ -23,18 +23,26 @@ BackendSelection select_backends(const Registry& registry, const std::vector<std
       if (!b) continue;
       if (const std::string why = unavailability(*b); !why.empty())
         out.skipped.push_back(fmt::format("{}: {}", name, why));
+      else if (const std::string exception = b->capabilities().contract_exception; !exception.empty())
+        out.skipped.push_back(fmt::format("{}: outside the default contract ({}); name it to run it", name, exception));
       else
         out.backends.push_back(std::move(b));
     }
     return out;
   }
   for (const auto& name : names) {
-    if (std::find(registered.begin(), registered.end(), name) == registered.end())
-      throw UsageError(fmt::format("unknown backend '{}' (registered: {})", name, fmt::join(registered, ", ")));
+    const std::string subject = split_backend_spec(name).first;
+    if (std::find(registered.begin(), registered.end(), subject) == registered.end())
+      throw UsageError(fmt::format("unknown backend '{}' (registered: {})", subject, fmt::join(registered, ", ")));
     const bool repeated = std::any_of(out.backends.begin(), out.backends.end(),
                                       [&](const auto& b) { return b->name() == name; });
     if (repeated) continue;
-    auto b = registry.make(name);
+    std::unique_ptr<Backend> b;
+    try {
+      b = registry.make(name);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());  // an unknown mutant
+    }
     if (!b) throw UsageError(fmt::format("backend '{}' could not be created", name));
     if (const std::string why = unavailability(*b); !why.empty())
       throw UsageError(fmt::format("backend '{}' is not available: {}", name, why));

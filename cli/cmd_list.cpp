@@ -80,6 +80,8 @@ std::string capabilities_text(const Capabilities& c) {
                                 c.max_head_dim);
   out += fmt::format("      supports: {}\n", has.empty() ? "-" : fmt::format("{}", fmt::join(has, " ")));
   if (!lacks.empty()) out += fmt::format("      lacks: {}\n", fmt::join(lacks, " "));
+  if (!c.contract_exception.empty())
+    out += fmt::format("      outside the default contract: {} (not in a default check)\n", c.contract_exception);
   if (!c.kv_schemes.empty()) {
     std::vector<std::string> layouts;
     for (KvRowLayout l : c.kv_layouts) layouts.emplace_back(kv_row_layout_name(l));
@@ -100,6 +102,7 @@ json capabilities_json(const Capabilities& c) {
   for (KvRowLayout l : c.kv_layouts) layouts.emplace_back(kv_row_layout_name(l));
   j["kv_layouts"] = layouts;
   j["hadamard"] = c.hadamard;
+  j["contract_exception"] = c.contract_exception;
   return j;
 }
 

@@ -19,5 +19,6 @@ Command add_list_command(CLI::App& root);
 Command add_check_command(CLI::App& root);
 Command add_run_command(CLI::App& root);
 Command add_exhaustive_command(CLI::App& root);
+Command add_drift_command(CLI::App& root);
 
 }  // namespace flashcheck::cli

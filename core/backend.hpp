@@ -33,6 +33,10 @@ struct Capabilities {
   std::vector<std::string> kv_schemes;
   std::vector<KvRowLayout> kv_layouts{KvRowLayout::aos};
   bool hadamard = false;  // rotates Q itself when K was Hadamard-rotated before quantizing
+  // Why the kernel does not promise the default contract (fp32 accumulation, O = 0 and
+  // LSE = -inf for fully masked rows, masked K/V never read), e.g. "fp16 accumulator";
+  // empty when it does. Such subjects are left out of `flashcheck check` unless named.
+  std::string contract_exception;
 };
 
 // A seeded bug ("mutant") a subject can switch on: one row of docs/mutants.md.

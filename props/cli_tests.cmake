@@ -52,3 +52,12 @@ cli_expect(cli_bad_dimension 2 ARGS run --backend ${cli_test_backend} --lk 0)
 cli_expect(cli_invalid_recipe 2 OUTPUT "multiple" ARGS run --backend ${cli_test_backend} --hq 3 --hkv 2)
 cli_expect(cli_run_needs_backend 2 ARGS run --lq 4)
 cli_expect(cli_unknown_backend 2 OUTPUT "registered: .*${cli_test_backend}" ARGS check --backend no_such_backend)
+
+# Drift: a short sweep writes its plot and passes on the textbook kernel; bad input is a usage error.
+cli_expect(cli_drift_textbook 0 OUTPUT "no drift.*plot:.*RESULT: no drift" TIMEOUT 120
+  ARGS drift --backend ${cli_test_backend} --max-lk 1024 --dist same_sign_v uniform
+       --plot ${CMAKE_CURRENT_BINARY_DIR}/cli_drift_textbook.svg)
+cli_expect(cli_drift_bad_plot_extension 1 OUTPUT "must end in .svg or .png"
+  ARGS drift --backend ${cli_test_backend} --max-lk 64 --dist uniform --plot ${CMAKE_CURRENT_BINARY_DIR}/drift.gif)
+cli_expect(cli_drift_unknown_distribution 2 OUTPUT "unknown distribution"
+  ARGS drift --backend ${cli_test_backend} --dist nope)
