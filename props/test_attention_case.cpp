@@ -4,10 +4,13 @@
 #include <rapidcheck/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
 #include "core/attention_case.hpp"
+#include "core/case_transforms.hpp"
+#include "core/generator.hpp"
 
 namespace flashcheck {
 namespace {
@@ -167,6 +170,36 @@ RC_GTEST_PROP(AttentionCase, CausalVisibleCount, ()) {
     for (int64_t j = 0; j < lk; ++j) visible += c.structurally_visible(i, j) ? 1 : 0;
     RC_ASSERT(visible == std::min(lk, std::max<int64_t>(0, i + (lk - lq) + 1)));
   }
+}
+
+}  // namespace
+}  // namespace flashcheck
+
+namespace flashcheck {
+namespace {
+
+TEST(CaseTransforms, ReplicatedKvHeadsCopyEachQueryHeadsKvHeadBitForBit) {
+  CaseRecipe r;
+  r.shape = {.batch = 2, .hq = 6, .hkv = 2, .lq = 3, .lk = 11, .dk = 8, .dv = 5};
+  r.layout = Layout::seq_major;
+  r.distribution = "special";
+  r.mask = "causal";
+  const AttentionCase grouped = generate(r);
+  const AttentionCase mha = with_replicated_kv_heads(grouped);
+  EXPECT_EQ(validate(mha), "");
+  EXPECT_EQ(mha.shape.hkv, 6);
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t h = 0; h < 6; ++h)
+      for (int64_t j = 0; j < 11; ++j)
+        for (int64_t d = 0; d < 8; ++d) {
+          const double x = mha.k.get(b, h, j, d), y = grouped.k.get(b, h / 3, j, d);
+          EXPECT_TRUE(std::memcmp(&x, &y, sizeof x) == 0) << b << " " << h << " " << j << " " << d;
+        }
+  CaseRecipe q = r;
+  q.distribution = "normal";
+  q.shape.dk = q.shape.dv = 32;
+  q.k_quant = "ggml_q8_0";
+  EXPECT_THROW((void)with_replicated_kv_heads(generate(q)), std::invalid_argument);
 }
 
 }  // namespace

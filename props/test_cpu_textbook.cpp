@@ -10,6 +10,7 @@
 #include <ostream>
 #include <cstring>
 
+#include "core/case_transforms.hpp"
 #include "core/backend.hpp"
 #include "core/generator.hpp"
 #include "impls/cpu_textbook/cpu_textbook.hpp"
@@ -193,17 +194,7 @@ RC_GTEST_PROP(CpuTextbook, GroupedQueryEqualsReplicatedHeads, ()) {
   r.shape.hkv = 1;
   r.shape.hq = *rc::gen::inRange<int64_t>(2, 5);
   const AttentionCase grouped = generate(r);
-  AttentionCase replicated = grouped;
-  const auto& s = grouped.shape;
-  replicated.shape.hkv = s.hq;
-  replicated.k = Tensor::make(grouped.k_type, {s.batch, s.hq, s.lk, s.dk});
-  replicated.v = Tensor::make(grouped.v_type, {s.batch, s.hq, s.lk, s.dv});
-  for (int64_t b = 0; b < s.batch; ++b)
-    for (int64_t h = 0; h < s.hq; ++h)
-      for (int64_t j = 0; j < s.lk; ++j) {
-        for (int64_t d = 0; d < s.dk; ++d) replicated.k.set(b, h, j, d, grouped.k.get(b, 0, j, d));
-        for (int64_t d = 0; d < s.dv; ++d) replicated.v.set(b, h, j, d, grouped.v.get(b, 0, j, d));
-      }
+  const AttentionCase replicated = with_replicated_kv_heads(grouped);
   expect_identical(run_ok(replicated), run_ok(grouped));
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/case_evaluation.hpp"
+#include "core/case_transforms.hpp"
 #include "core/backend.hpp"
 #include "core/generator.hpp"
 #include "impls/cuda/cuda_backends.hpp"
@@ -227,16 +228,7 @@ TEST_F(CudaKernels, GroupedQueryEqualsReplicatedHeads) {
   r.mask = "causal";
   r.seed = 13;
   const AttentionCase grouped = generate(r);
-  const CaseShape& s = grouped.shape;
-  AttentionCase replicated = grouped;
-  replicated.shape.hkv = s.hq;
-  replicated.k = Tensor::make(grouped.k_type, {s.batch, s.hq, s.lk, s.dk});
-  replicated.v = Tensor::make(grouped.v_type, {s.batch, s.hq, s.lk, s.dv});
-  for (int64_t h = 0; h < s.hq; ++h)
-    for (int64_t j = 0; j < s.lk; ++j) {
-      for (int64_t d = 0; d < s.dk; ++d) replicated.k.set(0, h, j, d, grouped.k.get(0, grouped.kv_head(h), j, d));
-      for (int64_t d = 0; d < s.dv; ++d) replicated.v.set(0, h, j, d, grouped.v.get(0, grouped.kv_head(h), j, d));
-    }
+  const AttentionCase replicated = with_replicated_kv_heads(grouped);
   for (KernelVariant variant : kEveryVariant) {
     SCOPED_TRACE(name_of(variant));
     EXPECT_TRUE(identical(run_ok(variant, replicated), run_ok(variant, grouped)));

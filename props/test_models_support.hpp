@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/case_evaluation.hpp"
+#include "core/case_transforms.hpp"
 #include "core/backend.hpp"
 #include "core/generator.hpp"
 #include "core/metrics.hpp"
@@ -103,21 +104,6 @@ inline Tensor relayout(const Tensor& t, Layout layout, DType type) {
 }
 inline Tensor relayout(const Tensor& t, Layout layout) { return relayout(t, layout, t.dtype); }
 
-// The case with its K/V heads replicated so that every query head has its own (no GQA).
-inline AttentionCase with_replicated_kv_heads(const AttentionCase& grouped) {
-  AttentionCase out = grouped;
-  const auto& s = grouped.shape;
-  out.shape.hkv = s.hq;
-  out.k = Tensor::make(grouped.k.dtype, {s.batch, s.hq, s.lk, s.dk});
-  out.v = Tensor::make(grouped.v.dtype, {s.batch, s.hq, s.lk, s.dv});
-  for (int64_t b = 0; b < s.batch; ++b)
-    for (int64_t h = 0; h < s.hq; ++h)
-      for (int64_t j = 0; j < s.lk; ++j) {
-        for (int64_t d = 0; d < s.dk; ++d) out.k.set(b, h, j, d, grouped.k.get(b, grouped.kv_head(h), j, d));
-        for (int64_t d = 0; d < s.dv; ++d) out.v.set(b, h, j, d, grouped.v.get(b, grouped.kv_head(h), j, d));
-      }
-  return out;
-}
 
 // Bitwise equality of two outputs; the first difference is reported in decimal and hex.
 inline ::testing::AssertionResult identical(const RunOutput& a, const RunOutput& b) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/case_transforms.hpp"
 #include "core/dtype.hpp"
 #include "impls/opencl/cl_errors.hpp"
 #include "impls/opencl/cl_runtime.hpp"
@@ -370,17 +371,7 @@ TEST(OpenClKernels, GroupedQueryEqualsReplicatedHeads) {
     r.shape.hq = *rc::gen::inRange<int64_t>(2, 5);
     r.max_bias = 0.0f;  // ALiBi slopes depend on Hq only, but keep the heads' math identical
     const AttentionCase grouped = generate(r);
-    AttentionCase replicated = grouped;
-    const auto& s = grouped.shape;
-    replicated.shape.hkv = s.hq;
-    replicated.k = Tensor::make(grouped.k_type, {s.batch, s.hq, s.lk, s.dk});
-    replicated.v = Tensor::make(grouped.v_type, {s.batch, s.hq, s.lk, s.dv});
-    for (int64_t b = 0; b < s.batch; ++b)
-      for (int64_t h = 0; h < s.hq; ++h)
-        for (int64_t j = 0; j < s.lk; ++j) {
-          for (int64_t d = 0; d < s.dk; ++d) replicated.k.set(b, h, j, d, grouped.k.get(b, 0, j, d));
-          for (int64_t d = 0; d < s.dv; ++d) replicated.v.set(b, h, j, d, grouped.v.get(b, 0, j, d));
-        }
+    const AttentionCase replicated = with_replicated_kv_heads(grouped);
     auto backend = make("opencl");
     expect_identical(run_ok(*backend, replicated), run_ok(*backend, grouped));
   }));
