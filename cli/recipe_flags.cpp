@@ -177,10 +177,15 @@ std::optional<std::string> render_hadamard(const CaseRecipe& r) {
 }
 void apply_hadamard(CaseRecipe& r, const std::string&) { r.hadamard = true; }
 
+std::optional<std::string> render_v_nan_scale(const CaseRecipe& r) {
+  return r.v_nan_scale ? std::optional<std::string>("") : std::nullopt;
+}
+void apply_v_nan_scale(CaseRecipe& r, const std::string&) { r.v_nan_scale = true; }
+
 std::optional<std::string> render_seed(const CaseRecipe& r) { return std::to_string(r.seed); }
 void apply_seed(CaseRecipe& r, const std::string& text) { r.seed = parse_integer<uint64_t>(text, "seed"); }
 
-const std::array<RecipeField, 24> kFields{{
+const std::array<RecipeField, 25> kFields{{
     {"batch", "INT", "Batch size", false, render_dim<&CaseShape::batch>, apply_dim<&CaseShape::batch>, nullptr},
     {"hq", "INT", "Query heads", false, render_dim<&CaseShape::hq>, apply_dim<&CaseShape::hq>, nullptr},
     {"hkv", "INT", "Key/value heads (Hq must be a multiple)", false, render_dim<&CaseShape::hkv>,
@@ -215,6 +220,8 @@ const std::array<RecipeField, 24> kFields{{
      render_kv_layout, apply_kv_layout, kv_layout_choices},
     {"hadamard", "", "Rotate K by the block-32 Walsh-Hadamard transform before quantizing (kernels rotate Q)", true,
      render_hadamard, apply_hadamard, nullptr},
+    {"v-nan-scale", "", "Set one V block's E8M0 scale to 0xFF (NaN), at batch 0's last key (MX --v-quant)", true,
+     render_v_nan_scale, apply_v_nan_scale, nullptr},
     {"seed", "UINT", "Generator seed", false, render_seed, apply_seed, nullptr},
 }};
 
@@ -322,7 +329,8 @@ bool same_recipe(const CaseRecipe& a, const CaseRecipe& b) {
          a.o_type == b.o_type && a.distribution == b.distribution && a.mask == b.mask && a.window == b.window &&
          same_scale && same_float(a.max_bias, b.max_bias) && same_float(a.softcap, b.softcap) &&
          a.sinks == b.sinks && a.layout == b.layout && a.k_quant == b.k_quant && a.v_quant == b.v_quant &&
-         a.kv_layout == b.kv_layout && a.hadamard == b.hadamard && a.seed == b.seed;
+         a.kv_layout == b.kv_layout && a.hadamard == b.hadamard && a.v_nan_scale == b.v_nan_scale &&
+         a.seed == b.seed;
 }
 
 }  // namespace flashcheck::cli

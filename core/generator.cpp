@@ -419,7 +419,10 @@ namespace {
 // Replaces K / V by their quantized form as the recipe asks (see CaseRecipe::k_quant).
 void quantize_kv_of(AttentionCase& c, const CaseRecipe& r) {
   if (r.hadamard && r.k_quant.empty()) throw std::invalid_argument("--hadamard rotates quantized K: it needs --k-quant");
-  if (r.k_quant.empty() && r.v_quant.empty()) return;
+  if (r.k_quant.empty() && r.v_quant.empty()) {
+    if (r.v_nan_scale) throw std::invalid_argument("--v-nan-scale needs --v-quant");
+    return;
+  }
   if (const Distribution* d = find_distribution(r.distribution); d && d->needs_masked_keys)
     throw std::invalid_argument(fmt::format(
         "distribution '{}' puts inf/NaN into K/V, which block quantization cannot hold; choose another with quantized KV",
@@ -434,6 +437,12 @@ void quantize_kv_of(AttentionCase& c, const CaseRecipe& r) {
   };
   quantize(c.k, c.k_type, c.k_quant, r.k_quant, r.hadamard);
   quantize(c.v, c.v_type, c.v_quant, r.v_quant, false);
+  if (r.v_nan_scale) {
+    if (!c.v_quant || !is_mx_scale_scheme(r.v_quant))
+      throw std::invalid_argument("--v-nan-scale needs --v-quant with an OCP MX scheme (an E8M0 scale where 0xFF is NaN)");
+    set_e8m0_scale_byte(*c.v_quant, 0, c.shape.lk - 1, 0, 0xFF);
+    c.v = dequantize_kv(*c.v_quant);
+  }
   if (r.hadamard) c.rotated_q = rotate_q_rows(c.q);
 }
 
@@ -503,6 +512,7 @@ std::string describe(const CaseRecipe& r) {
   if (!r.v_quant.empty()) text += fmt::format(" v_quant={}", r.v_quant);
   if (!r.k_quant.empty() || !r.v_quant.empty()) text += fmt::format(" kv_layout={}", kv_row_layout_name(r.kv_layout));
   if (r.hadamard) text += " hadamard";
+  if (r.v_nan_scale) text += " v_nan_scale";
   text += fmt::format(" seed={}", r.seed);
   return text;
 }

@@ -60,6 +60,10 @@ struct CaseRecipe {
   std::string k_quant, v_quant;
   KvRowLayout kv_layout = KvRowLayout::aos;
   bool hadamard = false;  // rotate K's rows before quantizing (needs k_quant)
+  // Set one V block's E8M0 scale byte to 0xFF, NaN in OCP MX (needs an MX v_quant): the
+  // first block of batch 0's last token, a key most rows see. Bytes no reference
+  // quantizer writes, for kernels' decoding of the NaN scale.
+  bool v_nan_scale = false;
   uint64_t seed = 1;
 };
 

@@ -62,6 +62,10 @@ bool is_kv_scheme(std::string_view name) {
   return false;
 }
 
+bool is_mx_scale_scheme(std::string_view name) {
+  return is_kv_scheme(name) && blocks::block_scheme(name).family == blocks::SchemeFamily::mx;
+}
+
 QuantizedKv quantize_kv(const Tensor& source, const KvQuantSpec& spec, Tensor* dequantized) {
   const blocks::BlockScheme& scheme = scheme_or_throw(spec.scheme);
   const int64_t batch = source.shape[0], heads = source.shape[1], tokens = source.shape[2], dim = source.shape[3];
@@ -98,6 +102,18 @@ QuantizedKv quantize_kv(const Tensor& source, const KvQuantSpec& spec, Tensor* d
     }
   if (dequantized) *dequantized = dequantize_kv(q);
   return q;
+}
+
+void set_e8m0_scale_byte(QuantizedKv& q, int64_t b, int64_t token, int64_t block, uint8_t code) {
+  const blocks::BlockScheme& scheme = scheme_or_throw(q.scheme);
+  if (scheme.scale != blocks::ScaleStorage::e8m0)
+    throw std::invalid_argument(fmt::format("scheme {} has no E8M0 scale", q.scheme));
+  const int64_t n_blocks = q.heads * q.dim / blocks::kBlockSize;
+  if (b < 0 || b >= q.batch || token < 0 || token >= q.tokens || block < 0 || block >= n_blocks)
+    throw std::invalid_argument("set_e8m0_scale_byte: block out of range");
+  const int64_t at = q.layout == KvRowLayout::aos ? block * scheme.block_bytes()
+                                                   : n_blocks * scheme.element_bytes() + block;
+  q.bytes[static_cast<size_t>((b * q.tokens + token) * q.row_bytes + at)] = code;
 }
 
 Tensor dequantize_kv(const QuantizedKv& q) {

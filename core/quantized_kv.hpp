@@ -58,6 +58,8 @@ struct QuantizedKv {
 // The block schemes a case may store K/V in.
 std::vector<std::string> kv_scheme_names();
 bool is_kv_scheme(std::string_view name);
+// An OCP MX scheme: E8M0 scales in which 0xFF is NaN (not ggml_mxfp4, whose decoder differs).
+bool is_mx_scale_scheme(std::string_view name);
 
 // Quantizes `source` ([batch][heads][tokens][dim], any dtype and layout; dim a multiple
 // of 32; every value finite and representable in f32) row by row, optionally rotating
@@ -65,6 +67,10 @@ bool is_kv_scheme(std::string_view name);
 // dequantized values (contiguous f32; the rotated domain when hadamard). Throws
 // std::invalid_argument naming the problem for an unknown scheme or a bad shape.
 QuantizedKv quantize_kv(const Tensor& source, const KvQuantSpec& spec, Tensor* dequantized);
+
+// Overwrites the scale byte of block `block` of row (b, token) (E8M0 schemes only; throws
+// std::invalid_argument otherwise). The caller re-dequantizes.
+void set_e8m0_scale_byte(QuantizedKv& q, int64_t b, int64_t token, int64_t block, uint8_t code);
 
 // Exactly dequantizes the stored rows again (a consistency check for corpus files and
 // tests): the contiguous f32 tensor quantize_kv produced.

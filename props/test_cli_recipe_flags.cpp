@@ -62,6 +62,7 @@ rc::Gen<CaseRecipe> arbitrary_recipe() {
     r.v_quant = scheme();
     r.kv_layout = *rc::gen::element(KvRowLayout::aos, KvRowLayout::soa);
     r.hadamard = *rc::gen::arbitrary<bool>();
+    r.v_nan_scale = *rc::gen::arbitrary<bool>();
     r.seed = *rc::gen::arbitrary<uint64_t>();
     return r;
   });

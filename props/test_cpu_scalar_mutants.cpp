@@ -60,6 +60,11 @@ const std::map<std::string, CaseRecipe>& kill_cases() {
       return r;
     }();
     m["aos-mxfp8"] = quantized(recipe({1, 2, 2, 8, 64, 64, 64}, "normal", "none", 109), "mxfp8_e4m3", KvRowLayout::aos);
+    m["mxfp8-v-nan-scale"] = [] {
+      CaseRecipe r = quantized(recipe({1, 2, 2, 8, 64, 64, 64}, "normal", "none", 110), "mxfp8_e4m3", KvRowLayout::soa);
+      r.v_nan_scale = true;
+      return r;
+    }();
     return m;
   }();
   return cases;
@@ -78,6 +83,7 @@ std::string kill_case_of(Variant v, Mutant m) {
     case Mutant::inf_plus_slope_mask: return ieee_build ? "special-hidden-keys" : "alibi-random-mask";
     case Mutant::neg_inf_init: return "window-rows";
     case Mutant::mx_scale_round: return "aos-mxfp8";
+    case Mutant::e8m0_ff_as_inf: return "mxfp8-v-nan-scale";
     case Mutant::none: break;
   }
   return "";

@@ -138,6 +138,23 @@ TEST(QuantizedKv, HadamardRotatesKBeforeQuantizingAndRecordsTheRotatedQ) {
   EXPECT_GT(elementwise, 0.1);
 }
 
+TEST(QuantizedKv, VNanScalePutsAnE8m0NanBlockAtTheLastKey) {
+  for (KvRowLayout layout : {KvRowLayout::aos, KvRowLayout::soa}) {
+    CaseRecipe r = quantized_recipe("", "mxfp6_e2m3", layout);
+    r.v_nan_scale = true;
+    const AttentionCase c = generate(r);
+    EXPECT_EQ(validate(c), "");
+    const int64_t last = c.shape.lk - 1;
+    for (int64_t d = 0; d < 32; ++d) EXPECT_TRUE(std::isnan(c.v.get(0, 0, last, d))) << d;
+    EXPECT_FALSE(std::isnan(c.v.get(0, 1, last, 0)));
+    EXPECT_FALSE(std::isnan(c.v.get(0, 0, last - 1, 0)));
+    EXPECT_FALSE(std::isnan(c.v.get(1, 0, last, 0)));
+  }
+  CaseRecipe ggml = quantized_recipe("", "ggml_mxfp4", KvRowLayout::aos);
+  ggml.v_nan_scale = true;
+  EXPECT_THROW((void)generate(ggml), std::invalid_argument);
+}
+
 TEST(QuantizedKv, ValidationCatchesInconsistentCases) {
   CaseRecipe r = quantized_recipe("ggml_q4_0", "mxfp4_e2m1", KvRowLayout::aos);
   r.hadamard = true;

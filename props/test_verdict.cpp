@@ -138,6 +138,26 @@ TEST(Verdict, ErrorIsMeasuredAgainstTheBudget) {
   }
 }
 
+TEST(Verdict, InfinityWhereTheOracleIsNanFailsAsADifferentNonFiniteValue) {
+  CaseRecipe r;
+  r.shape = {.batch = 1, .hq = 2, .hkv = 2, .lq = 3, .lk = 40, .dk = 32, .dv = 32};
+  r.k_quant = r.v_quant = "mxfp8_e4m3";
+  r.v_nan_scale = true;  // V's first block at the last key is NaN: every row's O[0..31] is NaN
+  const AttentionCase c = generate(r);
+  const OracleResult oracle = run_oracle(c);
+  ASSERT_TRUE(std::isnan(oracle.o[0]));
+  RunOutput out;
+  out.o = Tensor::make(DType::f32, {1, 2, 3, 32});
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t d = 0; d < 32; ++d) out.o.set(0, h, i, d, oracle.o[static_cast<size_t>((h * 3 + i) * 32 + d)]);
+  EXPECT_TRUE(judge(c, oracle, out).pass) << "the oracle's own NaN must be accepted";
+  out.o.set(0, 0, 1, 0, INFINITY);
+  const Verdict v = judge(c, oracle, out);
+  EXPECT_FALSE(v.pass);
+  EXPECT_TRUE(mentions(v.summary(), "FAIL: 1 non-finite value(s) other than the oracle's")) << v.summary();
+}
+
 TEST(Verdict, NonFiniteWhereTheOracleIsFiniteFails) {
   const HandCase h = hand_case();
   RunOutput out = h.exact_output;

@@ -121,7 +121,7 @@ Verdict judge(const AttentionCase& c, const OracleResult& oracle, const RunOutpu
   const int64_t rows = s.batch * s.hq * s.lq;
   v.has_lse = !out.lse.empty();
 
-  RuleCounter nonfinite, finite_vs_nonfinite, masked_row;
+  RuleCounter nonfinite, finite_vs_nonfinite, other_nonfinite, masked_row;
   BudgetCheck o_check, lse_check;
   WorstElements worst;
   // Metrics cover rows with a visible key; fully masked rows are judged by rule (b) alone.
@@ -145,7 +145,11 @@ Verdict judge(const AttentionCase& c, const OracleResult& oracle, const RunOutpu
         return;
       }
       if (!std::isfinite(m.got) || !std::isfinite(m.exact)) {
-        (std::isfinite(m.got) ? finite_vs_nonfinite : nonfinite).add(m);
+        // Three ways apart: non-finite where the oracle is finite, finite where it is not, and a
+        // different non-finite value (inf where the oracle's is NaN, or the other infinity).
+        if (std::isfinite(m.got)) finite_vs_nonfinite.add(m);
+        else if (std::isfinite(m.exact)) nonfinite.add(m);
+        else other_nonfinite.add(m);
         worst.offer(m, kInf);
         return;
       }
@@ -190,6 +194,12 @@ Verdict judge(const AttentionCase& c, const OracleResult& oracle, const RunOutpu
     v.worst_budget_ratio = kInf;
     v.rule_failures.push_back(fmt::format("{} finite value(s) where the oracle is not finite; first: {}",
                                           finite_vs_nonfinite.count, finite_vs_nonfinite.first));
+  }
+  if (other_nonfinite.count > 0) {
+    v.worst_budget_ratio = kInf;
+    v.rule_failures.push_back(fmt::format("{} non-finite value(s) other than the oracle's (inf vs NaN, or the other "
+                                          "infinity); first: {}",
+                                          other_nonfinite.count, other_nonfinite.first));
   }
   if (masked_row.count > 0) {
     v.worst_budget_ratio = kInf;

@@ -1,6 +1,7 @@
 #include "impls/cpu_scalar/kv_row_reader.hpp"
 
 #include <array>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -73,7 +74,8 @@ QuantizedRows::QuantizedRows(const QuantizedKv& q, Mutant mutant)
       n_blocks_(q.heads * q.dim / kBlockSize),
       blocks_per_head_(q.dim / kBlockSize),
       nibbles_(mutant == Mutant::nibble_order_swapped ? other_order(scheme_.nibbles) : scheme_.nibbles),
-      soa_head_offset_twice_(mutant == Mutant::soa_head_offset_twice && q.layout == KvRowLayout::soa) {}
+      soa_head_offset_twice_(mutant == Mutant::soa_head_offset_twice && q.layout == KvRowLayout::soa),
+      e8m0_ff_as_inf_(mutant == Mutant::e8m0_ff_as_inf) {}
 
 void QuantizedRows::read(int64_t b, int64_t head, int64_t token, float* out) const {
   const uint8_t* row = q_.row(b, token);
@@ -87,7 +89,9 @@ void QuantizedRows::read(int64_t b, int64_t head, int64_t token, float* out) con
       const int64_t wrong = (first + first + n) % n_blocks_;
       scale_at = block_address(scheme_, q_.layout, n_blocks_, wrong).scale_at;
     }
-    const float scale = scale_value(scheme_, row + scale_at);
+    float scale = scale_value(scheme_, row + scale_at);
+    // The seeded bug: 0xFF taken as an ordinary exponent, 2^(255 - 127), which is inf in f32.
+    if (e8m0_ff_as_inf_ && scheme_.scale == ScaleKind::e8m0_ocp && row[scale_at] == 0xFFu) scale = INFINITY;
     unpack_codes(scheme_, row + at.elements_at, nibbles_, codes.data());
     float* dst = out + n * kBlockSize;
     for (int i = 0; i < kBlockSize; ++i) dst[i] = values_[codes[static_cast<size_t>(i)]] * scale;

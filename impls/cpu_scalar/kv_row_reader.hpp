@@ -44,6 +44,7 @@ class QuantizedRows {
   int64_t blocks_per_head_;
   NibbleOrder nibbles_;
   bool soa_head_offset_twice_;
+  bool e8m0_ff_as_inf_;
 };
 
 // K or V of a case: the quantized bytes when the case has them, else the storage tensor.

@@ -6,7 +6,7 @@
 namespace flashcheck::cpu_scalar {
 
 std::span<const MutantEntry> all_mutants() {
-  static const std::array<MutantEntry, 8> table{{
+  static const std::array<MutantEntry, 9> table{{
       {Mutant::vkq16,
        {"vkq16", "000", "drift",
         "the V accumulator is held in f16 and rounded after every update (ggml's VKQ16 path)"}},
@@ -32,6 +32,9 @@ std::span<const MutantEntry> all_mutants() {
       {Mutant::mx_scale_round,
        {"mx-scale-round", "001", "wrong-result",
         "the write path's MX quantizer takes X = round(log2 amax) - emax instead of floor(log2 amax) - emax"}},
+      {Mutant::e8m0_ff_as_inf,
+       {"e8m0-ff-as-inf", "001", "nan-from-inf",
+        "the E8M0 scale 0xFF (NaN) is decoded by the plain exponent shift, as 2^128 = inf"}},
   }};
   return table;
 }

@@ -18,6 +18,7 @@ enum class Mutant : uint8_t {
   soa_head_offset_twice,  // SoA rows: the head's scale offset added twice
   nibble_order_swapped,   // 4-bit codes read with the other nibble order
   mx_scale_round,         // write path: round(log2 amax) instead of floor
+  e8m0_ff_as_inf,         // E8M0 scale 0xFF decoded as 2^128 = inf instead of NaN
 };
 
 struct MutantEntry {
