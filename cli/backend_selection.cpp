@@ -23,8 +23,6 @@ BackendSelection select_backends(const Registry& registry, const std::vector<std
       if (!b) continue;
       if (const std::string why = unavailability(*b); !why.empty())
         out.skipped.push_back(fmt::format("{}: {}", name, why));
-      else if (const std::string exception = b->capabilities().contract_exception; !exception.empty())
-        out.skipped.push_back(fmt::format("{}: outside the default contract ({}); name it to run it", name, exception));
       else
         out.backends.push_back(std::move(b));
     }

@@ -1,14 +1,53 @@
 #include "cli/case_evaluation.hpp"
 
+#include "core/contract.hpp"
+
 #include <chrono>
 #include <exception>
 #include <stdexcept>
+
+#include "cli/recipe_flags.hpp"
 
 namespace flashcheck::cli {
 namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The recipe fields a case records itself. Distribution and mask pattern come from
+// the generator's family name "<distribution>/<mask>" when it is one.
+CaseRecipe recipe_describing(const AttentionCase& c) {
+  CaseRecipe r;
+  r.shape = c.shape;
+  r.q_type = c.q_type;
+  r.k_type = c.k_type;
+  r.v_type = c.v_type;
+  r.o_type = c.o_type;
+  const auto slash = c.family.find('/');
+  const std::string dist = c.family.substr(0, slash);
+  const std::string mask = slash == std::string::npos ? "" : c.family.substr(slash + 1);
+  const bool generated = find_distribution(dist) && find_mask_pattern(mask);
+  r.distribution = generated ? dist : c.family;
+  r.mask = generated ? mask : to_string(c.mask_kind);
+  r.window = c.window;
+  r.scale = c.scale;
+  r.max_bias = c.max_bias;
+  r.softcap = c.softcap;
+  r.sinks = c.has_sinks();
+  for (const std::string& name : layout_names()) {  // the layout whose strides Q has (Q is the small tensor)
+    const auto layout = parse_layout(name);
+    if (layout && Tensor::make(c.q.dtype, c.q.shape, *layout).strides == c.q.strides) {
+      r.layout = *layout;
+      break;
+    }
+  }
+  if (c.k_quant) r.k_quant = c.k_quant->scheme;
+  if (c.v_quant) r.v_quant = c.v_quant->scheme;
+  if (c.has_quantized_kv()) r.kv_layout = c.k_quant ? c.k_quant->layout : c.v_quant->layout;
+  r.hadamard = c.k_quant && c.k_quant->hadamard;
+  r.seed = c.seed;
+  return r;
 }
 
 }  // namespace
@@ -70,12 +109,19 @@ OracleOptions oracle_options_for(const AttentionCase& c, int threads) {
 }
 
 CaseOutcome evaluate_case(Backend& backend, const std::string& family, const CaseRecipe& recipe,
-                          const AttentionCase& c, LazyOracle& oracle) {
+                          const AttentionCase& c, LazyOracle& oracle, RunOutput* kept_output) {
   CaseOutcome out;
   out.backend = backend.name();
   out.family = family;
   out.recipe = recipe;
 
+  const Contract& contract = contract_named(backend.capabilities().contract);
+  out.contract = std::string(contract.name);
+  if (const auto why = outside_contract(contract, c)) {
+    out.status = CaseOutcome::Status::unsupported;
+    out.message = *why;
+    return out;
+  }
   const auto start = std::chrono::steady_clock::now();
   RunResult run = run_checked(backend, c);
   out.backend_seconds = seconds_since(start);
@@ -94,7 +140,8 @@ CaseOutcome evaluate_case(Backend& backend, const std::string& family, const Cas
   try {
     const OracleResult& expected = oracle.get();
     out.oracle_stats = expected.stats;
-    out.verdict = judge(c, expected, run.output);
+    // Each subject is graded under the contract it declares (core/contract.hpp).
+    out.verdict = judge(c, expected, run.output, contract);
     if (c.has_quantized_kv()) out.quantization = split_quantization_error(c, expected, oracle.source(), run.output);
   } catch (const std::exception& e) {
     out.status = CaseOutcome::Status::error;
@@ -103,7 +150,12 @@ CaseOutcome evaluate_case(Backend& backend, const std::string& family, const Cas
   }
   if (first_use) out.oracle_seconds = oracle.seconds();
   out.status = out.verdict->pass ? CaseOutcome::Status::pass : CaseOutcome::Status::fail;
+  if (kept_output) *kept_output = std::move(run.output);
   return out;
+}
+
+CaseOutcome evaluate_case(Backend& backend, const AttentionCase& c, LazyOracle& oracle) {
+  return evaluate_case(backend, c.family, recipe_describing(c), c, oracle);
 }
 
 CaseOutcome generation_error(const std::string& backend, const std::string& family, const CaseRecipe& recipe,

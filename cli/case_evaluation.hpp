@@ -4,10 +4,13 @@
 // case or subject cannot stop a check run.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/backend.hpp"
 #include "core/generator.hpp"
 #include "oracle/attention_oracle.hpp"
+#include "verdict/absolute_rules.hpp"
+#include "verdict/diagnosis.hpp"
 #include "verdict/quantization_split.hpp"
 #include "verdict/verdict.hpp"
 
@@ -42,6 +45,7 @@ struct CaseOutcome {
   std::string backend;
   std::string family;
   CaseRecipe recipe;
+  std::string contract;            // the contract the backend was graded under
   Status status = Status::error;
   std::string message;             // why unsupported, or the error
   std::optional<Verdict> verdict;  // present when the subject ran and was judged
@@ -49,6 +53,9 @@ struct CaseOutcome {
   std::optional<OracleStats> oracle_stats;
   double backend_seconds = 0;
   double oracle_seconds = 0;  // time of the shared oracle run (0 when it was reused)
+  std::vector<RuleResult> rules;       // absolute rules checked on the case (cli/check_plan.hpp)
+  std::optional<Diagnosis> diagnosis;  // the bug class of a failure, where one was diagnosed
+  std::string artifact;                // the saved failing case file, where one was saved
 
   bool is_failure() const { return status == Status::fail || status == Status::error; }
 };
@@ -65,8 +72,14 @@ struct OracleTotals {
 
 OracleOptions oracle_options_for(const AttentionCase& c, int threads);
 
+// kept_output, when given, receives the subject's output (for rules and diagnosis).
 CaseOutcome evaluate_case(Backend& backend, const std::string& family, const CaseRecipe& recipe,
-                          const AttentionCase& c, LazyOracle& oracle);
+                          const AttentionCase& c, LazyOracle& oracle, RunOutput* kept_output = nullptr);
+
+// A case that did not come from a recipe (a case file): the outcome's family is the
+// case's own, and its recipe describes the case's shape, types and options (as far as
+// a recipe can; the case file, not that recipe, is what replays it).
+CaseOutcome evaluate_case(Backend& backend, const AttentionCase& c, LazyOracle& oracle);
 
 // An outcome for a case the generator could not build (a matrix or recipe error).
 CaseOutcome generation_error(const std::string& backend, const std::string& family, const CaseRecipe& recipe,

@@ -27,7 +27,9 @@ struct Spec {
   const char* v_quant = "";
   KvRowLayout kv_layout = KvRowLayout::aos;
   bool hadamard = false;
+  bool v_nan_scale = false;  // one V block's E8M0 scale set to 0xFF (NaN), see CaseRecipe
   bool quick = false;  // also in the --quick subset
+  bool rules = false;  // the absolute rules run on it too (small cases with masks: they rerun the subject)
 };
 
 constexpr CaseShape shape(int64_t batch, int64_t hq, int64_t hkv, int64_t lq, int64_t lk, int64_t dk, int64_t dv) {
@@ -55,7 +57,8 @@ const Spec kSpecs[] = {
      .layout = Layout::seq_major},
 
     // prefill: many query rows, Lq < Lk where the mask is causal
-    {.shape = shape(1, 8, 2, 64, 113, 64, 64), .distribution = "normal", .mask = "causal", .quick = true},
+    {.shape = shape(1, 8, 2, 64, 113, 64, 64), .distribution = "normal", .mask = "causal", .quick = true,
+     .rules = true},
     {.shape = shape(1, 4, 4, 128, 128, 128, 128), .distribution = "uniform", .mask = "causal"},
     {.shape = shape(1, 8, 2, 300, 1031, 128, 128), .distribution = "normal", .mask = "causal"},
     {.shape = shape(2, 4, 4, 257, 257, 64, 64), .distribution = "uniform", .mask = "window", .window = 129},
@@ -75,7 +78,8 @@ const Spec kSpecs[] = {
     {.shape = shape(1, 4, 2, 64, 113, 64, 64), .distribution = "special", .mask = "window", .window = 20,
      .layout = Layout::padded_rows},
     {.shape = shape(1, 4, 4, 64, 96, 64, 64), .distribution = "normal", .mask = "masked_rows"},
-    {.shape = shape(1, 4, 2, 80, 113, 64, 64), .distribution = "normal", .mask = "tile_edges", .quick = true},
+    {.shape = shape(1, 4, 2, 80, 113, 64, 64), .distribution = "normal", .mask = "tile_edges", .quick = true,
+     .rules = true},
     {.shape = shape(3, 4, 2, 17, 33, 64, 64), .distribution = "uniform", .mask = "tile_edges"},
     {.shape = shape(1, 4, 4, 100, 200, 64, 64), .distribution = "uniform", .mask = "window", .window = 32},
     {.shape = shape(1, 4, 4, 16, 1, 64, 64), .distribution = "normal", .mask = "none"},
@@ -105,7 +109,7 @@ const Spec kSpecs[] = {
     {.shape = shape(1, 8, 2, 1, 1000, 128, 128), .distribution = "normal", .mask = "none", .k_quant = "ggml_q8_0",
      .v_quant = "ggml_q8_0"},
     {.shape = shape(1, 4, 2, 64, 113, 64, 64), .distribution = "normal", .mask = "causal", .k_quant = "ggml_q4_0",
-     .v_quant = "ggml_q8_0", .quick = true},
+     .v_quant = "ggml_q8_0", .quick = true, .rules = true},
     {.shape = shape(1, 8, 2, 1, 500, 64, 64), .distribution = "uniform", .mask = "causal", .k_quant = "ggml_mxfp4",
      .v_quant = "ggml_mxfp4"},
     {.shape = shape(1, 4, 2, 48, 100, 64, 64), .distribution = "normal", .mask = "causal", .k_quant = "mxfp8_e4m3",
@@ -114,6 +118,33 @@ const Spec kSpecs[] = {
      .k_quant = "mxfp6_e3m2", .v_quant = "mxfp4_e2m1", .kv_layout = KvRowLayout::soa, .hadamard = true},
     {.shape = shape(1, 4, 4, 64, 96, 64, 64), .distribution = "uniform", .mask = "masked_tiles",
      .k_quant = "mxfp8_e5m2", .v_quant = "mxfp8_e4m3", .kv_layout = KvRowLayout::soa},
+
+    // The quick plan's kill cases: with the rows above marked quick, every seeded bug of
+    // docs/mutants.md fails at least one of them (the kill table, props/test_kill_table.cpp).
+    // Small shapes: the quick plan runs on every subject and every mutant.
+    {.shape = shape(1, 4, 2, 4, 256, 64, 64), .distribution = "same_sign_v", .mask = "random", .q = f16, .o = f32,
+     .quick = true},  // 16-bit softmax statistics and accumulators drift
+    {.shape = shape(1, 4, 4, 16, 80, 64, 64), .distribution = "normal", .mask = "window", .window = 24,
+     .quick = true, .rules = true},  // a -inf initial maximum under finite math
+    {.shape = shape(1, 4, 4, 16, 48, 64, 64), .distribution = "normal", .mask = "random", .max_bias = 8.0f,
+     .quick = true, .rules = true},  // ALiBi slope times a -inf mask
+    {.shape = shape(1, 4, 4, 64, 96, 64, 64), .distribution = "normal", .mask = "masked_rows", .quick = true,
+     .rules = true},  // all-masked split-KV chunks
+    {.shape = shape(2, 4, 2, 1, 300, 64, 64), .distribution = "normal", .mask = "causal",
+     .quick = true},  // several pages per sequence, several split-KV chunks
+    {.shape = shape(1, 4, 2, 24, 200, 64, 64), .distribution = "large_scores", .mask = "causal",
+     .quick = true},  // exp overflows with a wrong running maximum
+    {.shape = shape(1, 4, 2, 64, 200, 64, 64), .distribution = "normal", .mask = "tile_edges",
+     .quick = true},  // a KV tile masked only at its last key
+    {.shape = shape(1, 4, 2, 8, 64, 64, 64), .distribution = "normal", .mask = "none", .k_quant = "mxfp8_e4m3",
+     .v_quant = "mxfp8_e4m3", .kv_layout = KvRowLayout::soa, .quick = true},  // SoA scales of two KV heads
+    {.shape = shape(1, 2, 2, 8, 64, 64, 64), .distribution = "normal", .mask = "none", .k_quant = "ggml_q4_0",
+     .v_quant = "ggml_q4_0", .quick = true},  // nibble order
+    {.shape = shape(1, 2, 2, 8, 64, 64, 64), .distribution = "normal", .mask = "none", .k_quant = "mxfp8_e4m3",
+     .v_quant = "mxfp8_e4m3", .quick = true},  // AoS MX scales (the setrows write path)
+    {.shape = shape(1, 2, 2, 8, 64, 64, 64), .distribution = "normal", .mask = "none", .k_quant = "mxfp8_e4m3",
+     .v_quant = "mxfp8_e4m3", .kv_layout = KvRowLayout::soa, .v_nan_scale = true,
+     .quick = true},  // the NaN E8M0 scale 0xFF
 };
 
 // splitmix64: neighbouring base seeds and positions give unrelated case seeds.
@@ -142,6 +173,7 @@ CaseRecipe to_recipe(const Spec& s, uint64_t seed) {
   r.v_quant = s.v_quant;
   r.kv_layout = s.kv_layout;
   r.hadamard = s.hadamard;
+  r.v_nan_scale = s.v_nan_scale;
   r.seed = seed;
   return r;
 }
@@ -153,7 +185,7 @@ std::vector<MatrixEntry> build(uint64_t base_seed, bool quick_only) {
     const uint64_t seed = mix_seed(base_seed, index++);
     if (quick_only && !s.quick) continue;
     CaseRecipe r = to_recipe(s, seed);
-    out.push_back({family_label(r), std::move(r)});
+    out.push_back({family_label(r), std::move(r), s.rules});
   }
   return out;
 }
@@ -183,6 +215,7 @@ std::string family_label(const CaseRecipe& r) {
   if (!r.v_quant.empty()) tags.push_back("vq=" + r.v_quant);
   if (!r.k_quant.empty() || !r.v_quant.empty()) tags.emplace_back(kv_row_layout_name(r.kv_layout));
   if (r.hadamard) tags.emplace_back("hadamard");
+  if (r.v_nan_scale) tags.emplace_back("v-nan-scale");
   std::string label = fmt::format("{}/{}/{}", r.shape.lq == 1 ? "decode" : "prefill", r.distribution, r.mask);
   std::string joined;
   for (const auto& t : tags) joined += (joined.empty() ? "" : ",") + t;

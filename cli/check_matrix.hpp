@@ -13,6 +13,7 @@ inline constexpr uint64_t kDefaultMatrixSeed = 20261123;
 struct MatrixEntry {
   std::string family;  // e.g. "prefill/flat/causal (gqa)"
   CaseRecipe recipe;
+  bool rules = false;  // also check the absolute rules (verdict/absolute_rules.hpp) on it
 };
 
 // Every entry, with seeds derived from base_seed and the entry's position.

@@ -1,5 +1,6 @@
 // `flashcheck check`: the default case matrix on every selected backend, one
-// oracle run per case, a table of verdicts and replay commands for failures.
+// oracle run per case (cli/check_plan.hpp: verdicts, absolute rules, diagnosis of
+// failures, saved failing cases), a table of verdicts and replay commands for failures.
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "cli/backend_selection.hpp"
 #include "cli/case_evaluation.hpp"
 #include "cli/check_matrix.hpp"
+#include "cli/check_plan.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/report_json.hpp"
@@ -30,6 +32,8 @@ struct CheckOptions {
   std::string json_path;
   bool quick = false;
   int threads = 0;
+  int diagnose = kDefaultDiagnoseLimit;
+  std::string artifacts = kDefaultArtifactsDir;
   bool verbose = false;
 };
 
@@ -73,29 +77,19 @@ int run_check(const CheckOptions& opts) {
              opts.quick ? "quick" : "default", names.size(), fmt::join(names, ", "), opts.seed);
   std::fflush(out);
 
-  std::vector<CaseOutcome> outcomes;
+  std::vector<Backend*> backends;
+  for (const auto& b : selection.backends) backends.push_back(b.get());
+  PlanOptions plan_options;
+  plan_options.oracle_threads = opts.threads;
+  plan_options.diagnose_limit = opts.diagnose;
+  plan_options.artifacts_dir = opts.artifacts;
+  CaseCache cache(opts.threads, /*keep_cases=*/false);
   OracleTotals oracle_totals;
   Progress progress(matrix.size(), opts.verbose, out);
-  for (size_t index = 0; index < matrix.size(); ++index) {
-    const MatrixEntry& entry = matrix[index];
-    progress.case_started(index, entry.family);
-    AttentionCase c;
-    try {
-      c = generate(entry.recipe);
-    } catch (const std::exception& e) {
-      for (const auto& b : selection.backends) {
-        outcomes.push_back(generation_error(b->name(), entry.family, entry.recipe, e.what()));
-        progress.evaluated(index, outcomes.back());
-      }
-      continue;
-    }
-    LazyOracle oracle(c, oracle_options_for(c, opts.threads));
-    for (const auto& b : selection.backends) {
-      outcomes.push_back(evaluate_case(*b, entry.family, entry.recipe, c, oracle));
-      progress.evaluated(index, outcomes.back());
-    }
-    if (const OracleStats* s = oracle.stats()) oracle_totals.add(*s, oracle.seconds());
-  }
+  PlanCallbacks callbacks;
+  callbacks.on_case = [&](size_t index, const MatrixEntry& entry) { progress.case_started(index, entry.family); };
+  callbacks.on_outcome = [&](size_t index, const CaseOutcome& o) { progress.evaluated(index, o); };
+  std::vector<CaseOutcome> outcomes = run_plan(backends, matrix, cache, plan_options, &oracle_totals, callbacks);
   progress.finish();
 
   // Evaluation runs case by case (to share the oracle); the report reads better per backend.
@@ -148,6 +142,13 @@ Command add_check_command(CLI::App& root) {
   app->add_flag("--quick", opts->quick, "Run the small smoke subset of the matrix");
   app->add_option("--threads", opts->threads, "Oracle worker threads (0: all cores)")
       ->check(CLI::Range(0, 4096))
+      ->capture_default_str();
+  app->add_option("--diagnose", opts->diagnose, "Diagnose the bug class of up to N failures per backend (0: none)")
+      ->type_name("N")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app->add_option("--artifacts", opts->artifacts, "Save every failing case as a case file under DIR ('': do not save)")
+      ->type_name("DIR")
       ->capture_default_str();
   app->add_flag("--verbose,-v", opts->verbose, "Print each evaluation as it finishes");
   return {app, [opts] { return run_check(*opts); }};

@@ -10,6 +10,7 @@
 
 #include "cli/backend_selection.hpp"
 #include "cli/commands.hpp"
+#include "core/contract.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/recipe_flags.hpp"
 #include "cli/report_json.hpp"
@@ -80,8 +81,7 @@ std::string capabilities_text(const Capabilities& c) {
                                 c.max_head_dim);
   out += fmt::format("      supports: {}\n", has.empty() ? "-" : fmt::format("{}", fmt::join(has, " ")));
   if (!lacks.empty()) out += fmt::format("      lacks: {}\n", fmt::join(lacks, " "));
-  if (!c.contract_exception.empty())
-    out += fmt::format("      outside the default contract: {} (not in a default check)\n", c.contract_exception);
+  out += fmt::format("      contract: {}{}\n", c.contract, c.contract_note.empty() ? "" : " (" + c.contract_note + ")");
   if (!c.kv_schemes.empty()) {
     std::vector<std::string> layouts;
     for (KvRowLayout l : c.kv_layouts) layouts.emplace_back(kv_row_layout_name(l));
@@ -102,7 +102,8 @@ json capabilities_json(const Capabilities& c) {
   for (KvRowLayout l : c.kv_layouts) layouts.emplace_back(kv_row_layout_name(l));
   j["kv_layouts"] = layouts;
   j["hadamard"] = c.hadamard;
-  j["contract_exception"] = c.contract_exception;
+  j["contract"] = c.contract;
+  j["contract_note"] = c.contract_note;
   return j;
 }
 
@@ -122,6 +123,8 @@ void print_text(const std::vector<BackendInfo>& backends) {
     for (const auto& m : b.mutants)
       fmt::print("      mutant {}@{}  [seed {}, {}] {}\n", b.name, m.name, m.seed, m.bug_class, m.description);
   }
+  fmt::print("\nContracts (a backend is graded under the one it declares; docs/tolerance.md):\n");
+  for (const auto& c : all_contracts()) fmt::print("  {}\n      {}\n", describe(c), c.description);
   fmt::print("\nDistributions (--dist):\n");
   for (const auto& d : all_distributions())
     fmt::print("  {:<14} {}{}\n", d.name, d.description, d.needs_masked_keys ? " [needs a mask that hides keys]" : "");
@@ -146,6 +149,17 @@ json to_json(const std::vector<BackendInfo>& backends) {
                              {"capabilities", b.caps ? capabilities_json(*b.caps) : json(nullptr)},
                              {"mutants", mutants_json(b.mutants)}});
   }
+  j["contracts"] = json::array();
+  for (const auto& c : all_contracts())
+    j["contracts"].push_back({{"name", c.name},
+                              {"description", c.description},
+                              {"operands", dtype_name(c.operands)},
+                              {"accumulation", dtype_name(c.accumulation)},
+                              {"fully_masked", to_string(c.fully_masked)},
+                              {"lse_base", to_string(c.lse_base)},
+                              {"masked_kv_unread", c.masked_kv_unread},
+                              {"reference_factor", c.reference_factor},
+                              {"output_ulps", c.output_ulps}});
   j["distributions"] = json::array();
   for (const auto& d : all_distributions())
     j["distributions"].push_back(

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/artifacts.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/recipe_flags.hpp"
 
@@ -73,7 +74,10 @@ json verdict_to_json(const Verdict& v) {
   json j = {{"pass", v.pass},
             {"summary", v.summary()},
             {"rule_failures", v.rule_failures},
+            {"contract", v.contract},
             {"worst_budget_ratio", v.worst_budget_ratio},
+            {"beyond_contract_range", v.beyond_contract_range},
+            {"reference_o_nmse", v.reference_o_nmse},
             {"o_metrics", metrics_to_json(v.o_metrics)},
             {"worst", worst}};
   j["lse_metrics"] = v.has_lse ? metrics_to_json(v.lse_metrics) : json(nullptr);
@@ -100,6 +104,14 @@ json outcome_to_json(const CaseOutcome& o) {
             {"replay", replay_command(o.backend, o.recipe)}};
   j["verdict"] = o.verdict ? verdict_to_json(*o.verdict) : json(nullptr);
   j["oracle"] = o.oracle_stats ? oracle_stats_to_json(*o.oracle_stats) : json(nullptr);
+  j["diagnosis"] = o.diagnosis ? json{{"bug_class", o.diagnosis->bug_class}, {"evidence", o.diagnosis->evidence}}
+                               : json(nullptr);
+  j["rules"] = json::array();
+  for (const RuleResult& r : o.rules)
+    j["rules"].push_back(
+        {{"rule", r.rule}, {"holds", r.holds}, {"applicable", r.applicable}, {"detail", r.detail}, {"runs", r.runs}});
+  j["artifact"] = o.artifact.empty() ? json(nullptr) : json(o.artifact);
+  if (!o.artifact.empty()) j["replay_case"] = replay_command(o.backend, o.artifact);
   if (o.quantization)
     j["quantization_split"] = {{"implementation", metrics_to_json(o.quantization->implementation)},
                                {"quantization", metrics_to_json(o.quantization->quantization)},

@@ -1,11 +1,14 @@
 #include "cli/report_text.hpp"
 
+#include "core/contract.hpp"
+
 #include <algorithm>
 #include <array>
 #include <map>
 
 #include <fmt/format.h>
 
+#include "cli/artifacts.hpp"
 #include "cli/recipe_flags.hpp"
 
 namespace flashcheck::cli {
@@ -34,8 +37,12 @@ std::vector<std::string> failure_reasons(const Verdict& v) {
 std::string verdict_cell(const CaseOutcome& o) {
   switch (o.status) {
     case CaseOutcome::Status::pass: return "pass";
-    case CaseOutcome::Status::fail:
-      return clipped("FAIL: " + one_line(o.verdict ? failure_reasons(*o.verdict).front() : o.message));
+    case CaseOutcome::Status::fail: {
+      // A broken absolute rule fails a case whose verdict passed: its line is in the message.
+      const bool verdict_failed = o.verdict && !o.verdict->pass;
+      const std::string head = o.diagnosis ? "FAIL [" + o.diagnosis->bug_class + "]: " : "FAIL: ";
+      return clipped(head + one_line(verdict_failed ? failure_reasons(*o.verdict).front() : o.message));
+    }
     case CaseOutcome::Status::unsupported: return "unsupported: " + one_line(o.message);
     case CaseOutcome::Status::error: return clipped("ERROR: " + one_line(o.message));
   }
@@ -181,12 +188,14 @@ std::string format_failure(const CaseOutcome& o) {
   std::string out = fmt::format("--- {} | {} | {}\n", o.backend, o.family, status_name(o.status));
   out += "recipe: " + describe(o.recipe) + "\n";
   if (!o.message.empty()) out += o.message + (o.message.back() == '\n' ? "" : "\n");
-  if (o.verdict) {
+  if (o.verdict && !o.verdict->pass) {
     for (const auto& reason : failure_reasons(*o.verdict)) out += "failed: " + reason + "\n";
     if (!o.verdict->worst.empty()) out += "worst elements:\n";
     for (const auto& m : o.verdict->worst) out += "  " + m.describe() + "\n";
   }
+  if (o.diagnosis) out += "diagnosis: " + describe(*o.diagnosis) + "\n";
   out += "replay: " + replay_command(o.backend, o.recipe) + "\n";
+  if (!o.artifact.empty()) out += "replay case: " + replay_command(o.backend, o.artifact) + "\n";
   return out;
 }
 
@@ -201,8 +210,14 @@ std::string format_case_details(const CaseOutcome& o) {
       out += "verdict: FAIL\n";
       for (const auto& reason : failure_reasons(v)) out += "failed: " + reason + "\n";
     }
+    out += fmt::format("contract: {}\n", describe(contract_named(v.contract)));
     out += fmt::format("worst budget use: {:.4g} (error / budget; above 1 fails)\n", v.worst_budget_ratio);
+    if (v.beyond_contract_range > 0)
+      out += fmt::format("not judged: {} element(s) beyond what the contract's arithmetic can represent\n",
+                         v.beyond_contract_range);
     out += metrics_block("O", v.o_metrics);
+    out += fmt::format("  {:<14} {:.4e} (the contract reference's, beside the kernel's above)\n", "reference NMSE",
+                       v.reference_o_nmse);
     if (v.has_lse) out += metrics_block("LSE", v.lse_metrics);
     if (o.quantization) out += quantization_block(*o.quantization);
     if (!v.worst.empty()) {

@@ -49,18 +49,6 @@ std::vector<float> AttentionCase::materialized_mask() const {
 
 namespace {
 
-bool same_values(const Tensor& a, const Tensor& b) {
-  if (a.shape != b.shape) return false;
-  for (int64_t i0 = 0; i0 < a.shape[0]; ++i0)
-    for (int64_t i1 = 0; i1 < a.shape[1]; ++i1)
-      for (int64_t i2 = 0; i2 < a.shape[2]; ++i2)
-        for (int64_t i3 = 0; i3 < a.shape[3]; ++i3) {
-          const double x = a.get(i0, i1, i2, i3), y = b.get(i0, i1, i2, i3);
-          if (!(x == y || (std::isnan(x) && std::isnan(y)))) return false;
-        }
-  return true;
-}
-
 // The stored bytes, the source and the dequantized tensor must tell one story.
 template <class Fail>
 void check_quantized_tensor(const AttentionCase& c, const std::optional<QuantizedKv>& q, const char* name, DType type,

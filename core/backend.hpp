@@ -33,10 +33,12 @@ struct Capabilities {
   std::vector<std::string> kv_schemes;
   std::vector<KvRowLayout> kv_layouts{KvRowLayout::aos};
   bool hadamard = false;  // rotates Q itself when K was Hadamard-rotated before quantizing
-  // Why the kernel does not promise the default contract (fp32 accumulation, O = 0 and
-  // LSE = -inf for fully masked rows, masked K/V never read), e.g. "fp16 accumulator";
-  // empty when it does. Such subjects are left out of `flashcheck check` unless named.
-  std::string contract_exception;
+  // The contract the kernel promises (core/contract.hpp): it is graded under it. "fp32"
+  // is the default (fp32 accumulation, O = 0 and LSE = -inf for fully masked rows,
+  // masked K/V never read); another names what it does differently, and contract_note
+  // says why (e.g. "fp16 softmax statistics and accumulator").
+  std::string contract = "fp32";
+  std::string contract_note;
 };
 
 // A seeded bug ("mutant") a subject can switch on: one row of docs/mutants.md.
@@ -72,6 +74,13 @@ class Backend {
     return true;
   }
   virtual RunResult run(const AttentionCase& c) = 0;
+  // Sets how many worker threads later runs spread their rows or chunks over (0: the
+  // hardware concurrency, the default). False when the subject has no thread count to
+  // choose (one device launch, one process); its runs are then unchanged.
+  virtual bool set_threads(int threads) {
+    (void)threads;
+    return false;
+  }
   // The seeded bugs this subject can be built with (see Registry::make).
   virtual std::vector<MutantInfo> mutants() const { return {}; }
 };

@@ -1,5 +1,6 @@
 #include "core/tensor.hpp"
 
+#include <cmath>
 #include <cstring>
 
 namespace flashcheck {
@@ -53,6 +54,28 @@ void Tensor::set(int64_t i0, int64_t i1, int64_t i2, int64_t i3, double value) {
 void Tensor::set_bits(int64_t i0, int64_t i1, int64_t i2, int64_t i3, const void* bits) {
   const auto& tr = traits(dtype);
   std::memcpy(storage.data() + offset(i0, i1, i2, i3) * static_cast<int64_t>(tr.size), bits, tr.size);
+}
+
+bool same_values(const Tensor& a, const Tensor& b) {
+  if (a.shape != b.shape) return false;
+  for (int64_t i0 = 0; i0 < a.shape[0]; ++i0)
+    for (int64_t i1 = 0; i1 < a.shape[1]; ++i1)
+      for (int64_t i2 = 0; i2 < a.shape[2]; ++i2)
+        for (int64_t i3 = 0; i3 < a.shape[3]; ++i3) {
+          const double x = a.get(i0, i1, i2, i3), y = b.get(i0, i1, i2, i3);
+          if (!(x == y || (std::isnan(x) && std::isnan(y)))) return false;
+        }
+  return true;
+}
+
+
+bool all_finite(const Tensor& t) {
+  for (int64_t a = 0; a < t.shape[0]; ++a)
+    for (int64_t b = 0; b < t.shape[1]; ++b)
+      for (int64_t i = 0; i < t.shape[2]; ++i)
+        for (int64_t d = 0; d < t.shape[3]; ++d)
+          if (!std::isfinite(t.get(a, b, i, d))) return false;
+  return true;
 }
 
 }  // namespace flashcheck

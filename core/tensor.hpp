@@ -45,4 +45,10 @@ struct Tensor {
   void set_bits(int64_t i0, int64_t i1, int64_t i2, int64_t i3, const void* bits);
 };
 
+// Same shape and the same value at every index, whatever the dtypes and layouts (NaN
+// equals NaN; +0 equals -0).
+bool same_values(const Tensor& a, const Tensor& b);
+// No element is NaN or infinite.
+bool all_finite(const Tensor& t);
+
 }  // namespace flashcheck

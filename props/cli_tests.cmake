@@ -61,3 +61,38 @@ cli_expect(cli_drift_bad_plot_extension 1 OUTPUT "must end in .svg or .png"
   ARGS drift --backend ${cli_test_backend} --max-lk 64 --dist uniform --plot ${CMAKE_CURRENT_BINARY_DIR}/drift.gif)
 cli_expect(cli_drift_unknown_distribution 2 OUTPUT "unknown distribution"
   ARGS drift --backend ${cli_test_backend} --dist nope)
+
+# Case files: a run saves the case it ran; replaying the file passes on the same backend
+# and fails on a mutant (which saves the failing case); broken or missing files and
+# --case mixed with recipe flags are usage errors.
+set(cli_case_file ${CMAKE_CURRENT_BINARY_DIR}/cli_case_gqa.json)
+cli_expect(cli_case_save 0 OUTPUT "case saved: .*cli_case_gqa.json"
+  ARGS run --backend ${cli_test_backend} --hq 4 --hkv 2 --lq 5 --lk 37 --mask causal --seed 7 --save-case ${cli_case_file})
+set_tests_properties(cli_case_save PROPERTIES FIXTURES_SETUP cli_case_file)
+cli_expect(cli_case_replay 0 OUTPUT "case: +normal/causal.*replay: flashcheck run --backend ${cli_test_backend} --case "
+  ARGS run --backend ${cli_test_backend} --case ${cli_case_file})
+cli_expect(cli_case_replay_json 0 OUTPUT "\"case_file\": \"[^\"]*cli_case_gqa.json\""
+  ARGS run --backend ${cli_test_backend} --case ${cli_case_file} --json -)
+cli_expect(cli_case_replay_mutant 1 OUTPUT "verdict: FAIL.*failing case saved: .*cpu-scalar-gqa-head-modulo-normal-causal-7-"
+  ARGS run --backend cpu-scalar@gqa-head-modulo --case ${cli_case_file}
+       --save-failures ${CMAKE_CURRENT_BINARY_DIR}/cli_case_failures)
+set_tests_properties(cli_case_replay cli_case_replay_json cli_case_replay_mutant PROPERTIES FIXTURES_REQUIRED cli_case_file)
+cli_expect(cli_case_with_recipe_flags 2 OUTPUT "cannot be combined with recipe flags .given: --lq."
+  ARGS run --backend ${cli_test_backend} --case ${cli_case_file} --lq 4)
+cli_expect(cli_case_missing 2 OUTPUT "case file '[^']*no_such_case.json': cannot open"
+  ARGS run --backend ${cli_test_backend} --case ${CMAKE_CURRENT_BINARY_DIR}/no_such_case.json)
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/cli_case_truncated.json
+  "{\"format\": \"flashcheck-case-json\", \"version\": 1, \"q\": {\"bits\": \"3c00 3c")
+cli_expect(cli_case_truncated 2 OUTPUT "cli_case_truncated.json': not valid JSON"
+  ARGS run --backend ${cli_test_backend} --case ${CMAKE_CURRENT_BINARY_DIR}/cli_case_truncated.json)
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/cli_case_wrong_field.json
+  "{\"format\": \"flashcheck-case-json\", \"version\": 1, \"family\": 3}")
+cli_expect(cli_case_wrong_field 2 OUTPUT "cli_case_wrong_field.json': case JSON field 'family': must be a string"
+  ARGS run --backend ${cli_test_backend} --case ${CMAKE_CURRENT_BINARY_DIR}/cli_case_wrong_field.json)
+
+# check's contract checks: a failing case gets a diagnosis, a saved case file and both
+# replay commands; the contracts are listed.
+cli_expect(cli_check_diagnosis 1 OUTPUT "FAIL \\[masked-key-leak\\].*replay case: flashcheck run --backend cpu-scalar@causal-offset --case "
+  TIMEOUT 120 ARGS check --quick --backend cpu-scalar@causal-offset --diagnose 1 --artifacts ${CMAKE_CURRENT_BINARY_DIR}/cli_check_artifacts)
+cli_expect(cli_list_contracts 0 OUTPUT "model-hexagon-hmx.*contract: fp16-operands-sentinel-mask.*Contracts .*fp16-accumulation: f16 accumulation"
+  ARGS list)

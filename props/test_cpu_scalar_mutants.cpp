@@ -13,6 +13,7 @@
 #include "impls/cpu_scalar/cpu_scalar_backends.hpp"
 #include "impls/cpu_scalar/kernel_entry.hpp"
 #include "props/test_cpu_scalar_support.hpp"
+#include "props/support/recipe_builders.hpp"
 
 namespace flashcheck {
 namespace {
@@ -22,21 +23,8 @@ using cpu_scalar::Variant;
 using cpu_scalar_testing::explain;
 using cpu_scalar_testing::GradedCase;
 
-CaseRecipe recipe(CaseShape shape, const char* distribution, const char* mask, uint64_t seed) {
-  CaseRecipe r;
-  r.shape = shape;
-  r.distribution = distribution;
-  r.mask = mask;
-  r.seed = seed;
-  return r;
-}
-
-CaseRecipe quantized(CaseRecipe r, const char* scheme, KvRowLayout layout) {
-  r.k_quant = scheme;
-  r.v_quant = scheme;
-  r.kv_layout = layout;
-  return r;
-}
+using testing::recipe;
+using testing::quantized;
 
 // The named cases that kill the mutants.
 const std::map<std::string, CaseRecipe>& kill_cases() {

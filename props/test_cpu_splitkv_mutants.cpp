@@ -11,6 +11,7 @@
 
 #include "cli/check_matrix.hpp"
 #include "props/test_cpu_splitkv_helpers.hpp"
+#include "props/support/recipe_builders.hpp"
 
 namespace flashcheck {
 namespace {
@@ -19,14 +20,7 @@ using splitkv_tests::make;
 using splitkv_tests::oracle_of;
 using splitkv_tests::run_ok;
 
-CaseRecipe recipe(CaseShape shape, const char* distribution, const char* mask, uint64_t seed) {
-  CaseRecipe r;
-  r.shape = shape;
-  r.distribution = distribution;
-  r.mask = mask;
-  r.seed = seed;
-  return r;
-}
+using testing::recipe;
 
 struct Kill {
   const char* mutant;

@@ -15,6 +15,7 @@
 #include "impls/cuda/register_cuda.hpp"
 #include "oracle/attention_oracle.hpp"
 #include "verdict/verdict.hpp"
+#include "props/support/recipe_builders.hpp"
 
 namespace flashcheck {
 namespace {
@@ -26,14 +27,7 @@ struct Killer {
   CaseRecipe recipe;
 };
 
-CaseRecipe recipe(CaseShape shape, const char* distribution, const char* mask, uint64_t seed) {
-  CaseRecipe r;
-  r.shape = shape;
-  r.distribution = distribution;
-  r.mask = mask;
-  r.seed = seed;
-  return r;
-}
+using testing::recipe;
 
 // How GoogleTest names a parameter in test listings.
 void PrintTo(const Killer& k, std::ostream* os) { *os << k.subject << "@" << k.mutant; }

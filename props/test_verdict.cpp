@@ -12,6 +12,7 @@
 #include "core/generator.hpp"
 #include "impls/cpu_textbook/cpu_textbook.hpp"
 #include "oracle/attention_oracle.hpp"
+#include "verdict/contract_budget.hpp"
 #include "verdict/verdict.hpp"
 #include "props/support/random_recipe.hpp"
 
@@ -120,7 +121,7 @@ TEST(Verdict, ExactOutputPasses) {
 
 TEST(Verdict, ErrorIsMeasuredAgainstTheBudget) {
   const HandCase h = hand_case();
-  const double budget = o_budget(h.c, h.oracle, 0, 1, {});
+  const double budget = ContractBudget(h.c, h.oracle, default_contract()).o(0, 1);
   for (double fraction : {0.5, 2.0}) {
     SCOPED_TRACE(fraction);
     RunOutput out = h.exact_output;
@@ -133,7 +134,7 @@ TEST(Verdict, ErrorIsMeasuredAgainstTheBudget) {
     ASSERT_FALSE(v.worst.empty());
     EXPECT_EQ(v.worst[0].col, 1);
     if (!v.pass) {
-      EXPECT_TRUE(mentions(v.summary(), "1 of 2 O element(s) exceed the fp32 budget")) << v.summary();
+      EXPECT_TRUE(mentions(v.summary(), "1 of 2 O element(s) exceed the fp32 contract's budget")) << v.summary();
     }
   }
 }
@@ -192,17 +193,44 @@ TEST(Verdict, FullyMaskedRowsMustBeZeroWithMinusInfinityLse) {
   EXPECT_TRUE(mentions(v.summary(), "LSE[b=0 h=0 i=1]")) << v.summary();
 }
 
-TEST(Verdict, NanPolicyOracleAsksForNanInFullyMaskedRows) {
-  HandCase h = hand_case();
-  h.oracle.o[2] = h.oracle.o[3] = std::nanf("");
-  h.oracle.lse[1] = std::nanf("");
-  h.oracle.lse_exact[1] = std::nan("");
+// The contract, not the oracle, says what a fully masked row holds: MLX's NaN O and -inf LSE.
+TEST(Verdict, MaskedNanContractAsksForNanOAndNegativeInfinityLse) {
+  const HandCase h = hand_case();
+  const Contract& mlx = *find_contract("fp32-masked-nan");
   RunOutput nan_row = h.exact_output;
   nan_row.o.set(0, 0, 1, 0, std::nan(""));
   nan_row.o.set(0, 0, 1, 1, std::nan(""));
-  nan_row.lse[1] = std::nanf("");
-  EXPECT_TRUE(judge(h.c, h.oracle, nan_row).pass) << judge(h.c, h.oracle, nan_row).summary();
-  EXPECT_FALSE(judge(h.c, h.oracle, h.exact_output).pass);
+  EXPECT_TRUE(judge(h.c, h.oracle, nan_row, mlx).pass) << judge(h.c, h.oracle, nan_row, mlx).summary();
+  EXPECT_FALSE(judge(h.c, h.oracle, nan_row).pass) << "the default contract asks for zeros";
+  const Verdict zeros = judge(h.c, h.oracle, h.exact_output, mlx);
+  EXPECT_FALSE(zeros.pass);
+  EXPECT_TRUE(mentions(zeros.summary(), "O = NaN, LSE = -inf")) << zeros.summary();
+  RunOutput nan_lse = nan_row;
+  nan_lse.lse[1] = std::nanf("");
+  EXPECT_FALSE(judge(h.c, h.oracle, nan_lse, mlx).pass) << "LSE of a fully masked row is -inf, not NaN";
+}
+
+// A contract with no fully masked row policy does not judge those rows at all.
+TEST(Verdict, UnspecifiedPolicyLeavesFullyMaskedRowsUnjudged) {
+  const HandCase h = hand_case();
+  const Contract& sentinel = *find_contract("fp16-operands-sentinel-mask");
+  RunOutput mean_row = h.exact_output;
+  mean_row.o.set(0, 0, 1, 0, 2.0);
+  mean_row.o.set(0, 0, 1, 1, 3.0);
+  mean_row.lse[1] = -65504.0f;
+  EXPECT_TRUE(judge(h.c, h.oracle, mean_row, sentinel).pass) << judge(h.c, h.oracle, mean_row, sentinel).summary();
+  EXPECT_FALSE(judge(h.c, h.oracle, mean_row).pass);
+}
+
+// A base-2 LSE contract expects LSE / ln 2 and fails the natural one (and vice versa).
+TEST(Verdict, LseBaseComesFromTheContract) {
+  const HandCase h = hand_case();
+  const Contract& base2 = *find_contract("fp32-lse-base2");
+  RunOutput log2_lse = h.exact_output;
+  log2_lse.lse[0] = 1.0f;  // log2(2): the two equal weights
+  EXPECT_TRUE(judge(h.c, h.oracle, log2_lse, base2).pass) << judge(h.c, h.oracle, log2_lse, base2).summary();
+  EXPECT_FALSE(judge(h.c, h.oracle, log2_lse).pass);
+  EXPECT_FALSE(judge(h.c, h.oracle, h.exact_output, base2).pass);
 }
 
 TEST(Verdict, LseIsJudgedOnlyWhenGiven) {
@@ -217,7 +245,7 @@ TEST(Verdict, LseIsJudgedOnlyWhenGiven) {
   bad_lse.lse[0] += 1e-3f;
   const Verdict bad = judge(h.c, h.oracle, bad_lse);
   EXPECT_FALSE(bad.pass);
-  EXPECT_TRUE(mentions(bad.summary(), "1 of 1 LSE element(s) exceed the fp32 budget")) << bad.summary();
+  EXPECT_TRUE(mentions(bad.summary(), "1 of 1 LSE element(s) exceed the fp32 contract's budget")) << bad.summary();
 }
 
 TEST(Verdict, MalformedOutputFailsWithoutCrashing) {
@@ -385,7 +413,7 @@ TEST(EndToEnd, SmallRelativeErrorFailsTheBudgetButNotNmse) {
   const Verdict v = judge(j.c, j.oracle, out);
   EXPECT_FALSE(v.pass);
   EXPECT_TRUE(mentions(v.summary(), "1 of")) << v.summary();
-  EXPECT_TRUE(mentions(v.summary(), "exceed the fp32 budget")) << v.summary();
+  EXPECT_TRUE(mentions(v.summary(), "exceed the fp32 contract's budget")) << v.summary();
   ASSERT_FALSE(v.worst.empty());
   EXPECT_EQ(v.worst[0].h, 1);
   EXPECT_EQ(v.worst[0].i, 9);
@@ -425,8 +453,9 @@ TEST(EndToEnd, WorstListIsOrderedAndShort) {
   const Judged j = run_both(base_recipe(16, 64, 32, "uniform", "none", 404));
   RunOutput out = j.out;
   // Error i+1 times ten budgets at row i: far above the kernel's own error, so the order is known.
+  const ContractBudget budget(j.c, j.oracle, default_contract());
   for (int64_t i = 0; i < 16; ++i)
-    out.o.set(0, 0, i, 3, out.o.get(0, 0, i, 3) + 10.0 * double(i + 1) * o_budget(j.c, j.oracle, i, 3, {}));
+    out.o.set(0, 0, i, 3, out.o.get(0, 0, i, 3) + 10.0 * double(i + 1) * budget.o(i, 3));
   const Verdict v = judge(j.c, j.oracle, out);
   ASSERT_EQ(v.worst.size(), 5u);
   for (size_t k = 0; k < v.worst.size(); ++k) EXPECT_EQ(v.worst[k].i, 15 - static_cast<int64_t>(k));

@@ -1,12 +1,15 @@
-// judge(): absolute rules first (non-finite leaks, the fully masked row convention),
-// then every element against its fp32 budget (verdict/budget.cpp).
+// judge(): absolute rules first (non-finite leaks, the contract's fully masked row
+// policy), then every element against its contract budget (verdict/contract_budget.cpp).
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
+#include <numbers>
 #include <stdexcept>
 
 #include "verdict/verdict.hpp"
+
+#include "verdict/contract_budget.hpp"
 
 namespace flashcheck {
 namespace {
@@ -93,6 +96,21 @@ void check_oracle_shape(const AttentionCase& c, const OracleResult& r) {
 }
 
 
+// The values a contract's fully masked row must hold (NaN: any NaN; O = 0: either sign).
+struct MaskedRowValues {
+  double o, lse;
+};
+
+MaskedRowValues masked_row_values(MaskedRowPolicy p) {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  switch (p) {
+    case MaskedRowPolicy::nan_o_neg_inf_lse: return {kNaN, -kInf};
+    case MaskedRowPolicy::zeros_neg_inf_lse:
+    case MaskedRowPolicy::unspecified: break;
+  }
+  return {0.0, -kInf};
+}
+
 }  // namespace
 
 std::string Mismatch::describe() const {
@@ -107,9 +125,10 @@ std::string Verdict::summary() const {
   return "FAIL: " + (rule_failures.empty() ? std::string("no reason recorded") : rule_failures.front());
 }
 
-Verdict judge(const AttentionCase& c, const OracleResult& oracle, const RunOutput& out, const BudgetParams& p) {
+Verdict judge(const AttentionCase& c, const OracleResult& oracle, const RunOutput& out, const Contract& contract) {
   check_oracle_shape(c, oracle);
   Verdict v;
+  v.contract = std::string(contract.name);
   if (const std::string problem = output_problem(c, out); !problem.empty()) {
     v.pass = false;
     v.rule_failures.push_back(problem);
@@ -120,12 +139,16 @@ Verdict judge(const AttentionCase& c, const OracleResult& oracle, const RunOutpu
   const auto& s = c.shape;
   const int64_t rows = s.batch * s.hq * s.lq;
   v.has_lse = !out.lse.empty();
+  const ContractBudget budget(c, oracle, contract);
+  const MaskedRowValues masked_values = masked_row_values(contract.fully_masked);
+  // A base-2 LSE is the natural one times log2(e): the exact value and its budget scale alike.
+  const double lse_unit = contract.lse_base == LseBase::two ? std::numbers::log2e : 1.0;
 
   RuleCounter nonfinite, finite_vs_nonfinite, other_nonfinite, masked_row;
   BudgetCheck o_check, lse_check;
   WorstElements worst;
-  // Metrics cover rows with a visible key; fully masked rows are judged by rule (b) alone.
-  std::vector<float> o_got, o_expected, lse_got, lse_expected;
+  // Metrics cover rows with a visible key; fully masked rows are judged by the policy alone.
+  std::vector<float> o_got, o_expected, o_reference, lse_got, lse_expected;
   std::vector<double> o_exact, o_vscale, lse_exact, lse_scale;
 
   for (int64_t row = 0; row < rows; ++row) {
@@ -133,18 +156,25 @@ Verdict judge(const AttentionCase& c, const OracleResult& oracle, const RunOutpu
     const auto r = static_cast<size_t>(row);
     const bool fully_masked = oracle.fully_masked[r] != 0;
 
-    // budget_of: the element's budget, formed only where the oracle is finite.
-    auto judge_element = [&](Mismatch m, bool is_o, auto budget_of) {
-      if (same_value(m.got, m.expected) && !std::isfinite(m.got)) return;  // the same inf or NaN as the oracle
+    // budget_of: the element's budget, formed only where the oracle is finite;
+    // beyond_range: whether the contract's own arithmetic cannot represent the element.
+    auto judge_element = [&](Mismatch m, bool is_o, auto budget_of, auto beyond_range) {
       if (fully_masked) {
-        // The oracle holds the policy's value: +-0 and -inf by default, NaN under the NaN policy.
-        if (!same_value(m.got, m.expected)) {
+        if (contract.fully_masked == MaskedRowPolicy::unspecified) return;
+        m.expected = m.exact = is_o ? masked_values.o : masked_values.lse;
+        const bool ok = is_o ? (std::isnan(m.expected) ? std::isnan(m.got) : m.got == 0.0) : same_value(m.got, m.expected);
+        if (!ok) {
           masked_row.add(m);
           worst.offer(m, kInf);
         }
         return;
       }
+      if (same_value(m.got, m.expected) && !std::isfinite(m.got)) return;  // the same inf or NaN as the oracle
       if (!std::isfinite(m.got) || !std::isfinite(m.exact)) {
+        if (!std::isfinite(m.got) && std::isfinite(m.exact) && beyond_range()) {
+          ++v.beyond_contract_range;
+          return;
+        }
         // Three ways apart: non-finite where the oracle is finite, finite where it is not, and a
         // different non-finite value (inf where the oracle's is NaN, or the other infinity).
         if (std::isfinite(m.got)) finite_vs_nonfinite.add(m);
@@ -165,21 +195,24 @@ Verdict judge(const AttentionCase& c, const OracleResult& oracle, const RunOutpu
       const auto e = static_cast<size_t>(row * s.dv + col);
       const double got = out.o.get(b, h, i, col);
       judge_element({"O", b, h, i, col, got, oracle.o[e], oracle.o_exact[e], 0.0}, true,
-                    [&] { return o_budget(c, oracle, row, col, p); });
+                    [&] { return budget.o(row, col); }, [&] { return budget.o_beyond_range(row, col); });
       if (!fully_masked) {
         o_got.push_back(static_cast<float>(got));
         o_expected.push_back(oracle.o[e]);
+        o_reference.push_back(static_cast<float>(budget.reference().o.get(b, h, i, col)));
         o_exact.push_back(oracle.o_exact[e]);
         o_vscale.push_back(oracle.v_scale[e]);
       }
     }
     if (v.has_lse) {
-      judge_element({"LSE", b, h, i, 0, out.lse[r], oracle.lse[r], oracle.lse_exact[r], 0.0}, false,
-                    [&] { return lse_budget(c, oracle, row, p); });
+      const double exact = oracle.lse_exact[r] * lse_unit;
+      const double expected = lse_unit == 1.0 ? oracle.lse[r] : static_cast<float>(exact);
+      judge_element({"LSE", b, h, i, 0, out.lse[r], expected, exact, 0.0}, false,
+                    [&] { return budget.lse(row) * lse_unit; }, [&] { return budget.lse_beyond_range(row); });
       if (!fully_masked) {
         lse_got.push_back(out.lse[r]);
-        lse_expected.push_back(oracle.lse[r]);
-        lse_exact.push_back(oracle.lse_exact[r]);
+        lse_expected.push_back(static_cast<float>(expected));
+        lse_exact.push_back(exact);
         lse_scale.push_back(1.0);  // LSE has no V scale: its "v-relative" error is the absolute one
       }
     }
@@ -203,17 +236,18 @@ Verdict judge(const AttentionCase& c, const OracleResult& oracle, const RunOutpu
   }
   if (masked_row.count > 0) {
     v.worst_budget_ratio = kInf;
-    v.rule_failures.push_back(fmt::format("{} value(s) of fully masked rows break the convention (O = +-0, LSE = "
-                                          "-inf, or NaN under the NaN policy); first: {}",
-                                          masked_row.count, masked_row.first));
+    v.rule_failures.push_back(fmt::format("{} value(s) of fully masked rows break the contract's policy ({}); first: {}",
+                                          masked_row.count, to_string(contract.fully_masked), masked_row.first));
   }
   for (const auto* check : {&o_check, &lse_check})
     if (check->over > 0)
-      v.rule_failures.push_back(fmt::format("{} of {} {} element(s) exceed the fp32 budget; worst error/budget {:.3g}: {}",
+      v.rule_failures.push_back(fmt::format("{} of {} {} element(s) exceed the {} contract's budget; worst "
+                                            "error/budget {:.3g}: {}",
                                             check->over, check->checked, check == &o_check ? "O" : "LSE",
-                                            check->worst_ratio, check->worst));
+                                            contract.name, check->worst_ratio, check->worst));
 
   v.o_metrics = compare({o_got, o_expected, o_exact, o_vscale, c.o_type});
+  v.reference_o_nmse = nmse(o_expected, o_reference);
   if (v.has_lse) v.lse_metrics = compare({lse_got, lse_expected, lse_exact, lse_scale, DType::f32});
   v.worst = worst.take();
   v.pass = v.rule_failures.empty();

@@ -82,6 +82,11 @@ class CpuScalarBackend final : public Backend {
     return out;
   }
 
+  bool set_threads(int threads) override {
+    threads_ = std::max(threads, 0);
+    return true;
+  }
+
   RunResult run(const AttentionCase& c) override {
     RunResult r;
     if (!spec_.writes_cache) {
@@ -91,9 +96,15 @@ class CpuScalarBackend final : public Backend {
     if (!c.has_quantized_kv())
       return RunResult::unsupported("cpu-scalar-setrows writes quantized K/V caches; this case stores K and V unquantized");
     AttentionCase written = c;  // the kernel reads the cache this write path produced
-    for (std::optional<QuantizedKv>* q : {&written.k_quant, &written.v_quant})
-      if (q->has_value())
-        (*q)->bytes = build_standard::set_rows((*q)->source, (*q)->scheme, (*q)->layout, (*q)->hadamard, mutant_);
+    for (std::optional<QuantizedKv>* q : {&written.k_quant, &written.v_quant}) {
+      if (!q->has_value()) continue;
+      // Bytes no quantizer writes (a scale byte set directly, as --v-nan-scale does) are
+      // not an input a write path can have: it only ever stores its own quantization.
+      if (build_standard::set_rows((*q)->source, (*q)->scheme, (*q)->layout, (*q)->hadamard, none) != (*q)->bytes)
+        return RunResult::unsupported(
+            "cpu-scalar-setrows quantizes the source K/V itself; this case's bytes are not that quantization");
+      (*q)->bytes = build_standard::set_rows((*q)->source, (*q)->scheme, (*q)->layout, (*q)->hadamard, mutant_);
+    }
     r.output = spec_.kernel(written, KernelOptions{none, threads_});
     return r;
   }

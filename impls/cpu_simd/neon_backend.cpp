@@ -78,7 +78,10 @@ class CpuNeonBackend final : public Backend {
     caps.kv_types = variant_.arithmetic == wire::Arithmetic::fp16
                         ? std::vector<DType>{DType::f16}
                         : std::vector<DType>{DType::f32, DType::f16, DType::bf16};
-    if (variant_.arithmetic == wire::Arithmetic::fp16) caps.contract_exception = "fp16 scores and accumulator";
+    if (variant_.arithmetic == wire::Arithmetic::fp16) {
+      caps.contract = "fp16-accumulation";
+      caps.contract_note = "fp16 scores and accumulator";
+    }
     return caps;
   }
 

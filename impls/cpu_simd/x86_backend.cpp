@@ -82,6 +82,11 @@ class CpuX86Backend final : public Backend {
 
   bool available(std::string* why_not) const override { return isa_available(isa_, why_not); }
 
+  bool set_threads(int threads) override {
+    threads_ = std::max(threads, 0);
+    return true;
+  }
+
   std::vector<MutantInfo> mutants() const override { return simd_mutants(); }
 
   RunResult run(const AttentionCase& c) override {

@@ -86,12 +86,17 @@ class CpuSplitKvBackend final : public Backend {
     return out;
   }
 
+  bool set_threads(int threads) override {
+    config_.threads = std::max(threads, 0);
+    return true;
+  }
+
   RunResult run(const AttentionCase& c) override {
     const auto& s = c.shape;
     std::optional<PagedKvCache> cache;
     std::unique_ptr<KvRows> k_rows, v_rows;
     if (config_.paged) {
-      cache.emplace(c.k, c.v);
+      cache.emplace(c.k, c.v, config_.page_order_seed);
       k_rows = std::make_unique<PagedRows>(cache->key_rows(bugs_.page_table_shift));
       v_rows = std::make_unique<PagedRows>(cache->value_rows(bugs_.page_table_shift));
     } else {

@@ -24,6 +24,9 @@ struct SplitKvConfig {
   int64_t chunk_tokens = 64;  // keys per split; 0: no split, one online softmax over every key
   bool paged = false;         // read K/V through a paged cache's block table
   int threads = 0;            // worker threads, 0 for the hardware concurrency; results do not depend on it
+  // Paged variants: which shuffle of the pool's pages the block table maps to (0, the
+  // registered variants' choice, or any other seed); results do not depend on it.
+  uint64_t page_order_seed = 0;
 };
 
 // The variants the registry lists (cpu-splitkv, cpu-splitkv-c16, cpu-paged, cpu-paged-splitkv).

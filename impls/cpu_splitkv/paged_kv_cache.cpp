@@ -17,10 +17,10 @@ uint64_t next_random(uint64_t& state) {
 }
 
 // The pool's pages in a shuffled order (Fisher-Yates); sequences take them front to back.
-std::vector<int32_t> shuffled_pages(int64_t count) {
+std::vector<int32_t> shuffled_pages(int64_t count, uint64_t seed) {
   std::vector<int32_t> pages(static_cast<size_t>(count));
   std::iota(pages.begin(), pages.end(), 0);
-  uint64_t state = 0x5EED0002ull + static_cast<uint64_t>(count);
+  uint64_t state = 0x5EED0002ull + static_cast<uint64_t>(count) + seed * 0x9E3779B97F4A7C15ull;
   for (size_t i = pages.size(); i > 1; --i) std::swap(pages[i - 1], pages[next_random(state) % i]);
   return pages;
 }
@@ -44,14 +44,14 @@ RowRef PagedRows::locate(int64_t batch, int64_t head, int64_t token) const {
   return {pool_ + offset * element_size_, 1};
 }
 
-PagedKvCache::PagedKvCache(const Tensor& k, const Tensor& v)
+PagedKvCache::PagedKvCache(const Tensor& k, const Tensor& v, uint64_t page_order_seed)
     : batch_(k.shape[0]),
       heads_(k.shape[1]),
       pages_per_sequence_((k.shape[2] + kPageTokens - 1) / kPageTokens),
       pool_pages_(batch_ * pages_per_sequence_ + batch_) {
   if (v.shape[0] != k.shape[0] || v.shape[1] != k.shape[1] || v.shape[2] != k.shape[2])
     throw std::invalid_argument("K and V must cover the same sequences, heads and tokens");
-  const std::vector<int32_t> order = shuffled_pages(pool_pages_);
+  const std::vector<int32_t> order = shuffled_pages(pool_pages_, page_order_seed);
   block_table_.assign(order.begin(), order.begin() + batch_ * pages_per_sequence_);
   k_ = copy_in(k);
   v_ = copy_in(v);

@@ -32,8 +32,9 @@ class PagedRows final : public KvRows {
 
 class PagedKvCache {
  public:
-  // K [batch][heads][tokens][dk] and V [batch][heads][tokens][dv], any strides.
-  PagedKvCache(const Tensor& k, const Tensor& v);
+  // K [batch][heads][tokens][dk] and V [batch][heads][tokens][dv], any strides. The pool's
+  // pages are shuffled by a fixed stream chosen by page_order_seed.
+  PagedKvCache(const Tensor& k, const Tensor& v, uint64_t page_order_seed = 0);
 
   int64_t pages_per_sequence() const { return pages_per_sequence_; }
   // The pool holds spare pages beyond those the sequences use, as a shared cache does.

@@ -110,6 +110,11 @@ class CpuTextbookBackend final : public Backend {
     return caps;
   }
 
+  bool set_threads(int threads) override {
+    threads_ = std::max(threads, 0);
+    return true;
+  }
+
   RunResult run(const AttentionCase& c) override {
     const auto& s = c.shape;
     const int64_t rows = s.batch * s.hq * s.lq;

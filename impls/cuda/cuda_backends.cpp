@@ -68,7 +68,10 @@ class CudaBackend final : public Backend {
     caps.o_types = {DType::f32, DType::f16, DType::bf16};
     caps.max_head_dim = kMaxHeadDim;
     caps.lse = true;
-    if (subject_.variant == KernelVariant::fp16acc) caps.contract_exception = "fp16 softmax statistics and accumulator";
+    if (subject_.variant == KernelVariant::fp16acc) {
+      caps.contract = "fp16-accumulation";
+      caps.contract_note = "fp16 softmax statistics and accumulator";
+    }
     return caps;
   }
 

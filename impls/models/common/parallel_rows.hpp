@@ -11,14 +11,15 @@
 
 namespace flashcheck::models {
 
-inline int64_t worker_count(int64_t rows) {
+// threads: the model's chosen worker count, 0 for the hardware concurrency.
+inline int64_t worker_count(int64_t rows, int threads) {
   const int64_t hardware = std::max<int64_t>(1, std::thread::hardware_concurrency());
-  return std::clamp<int64_t>(hardware, 1, std::max<int64_t>(rows, 1));
+  return std::clamp<int64_t>(threads > 0 ? threads : hardware, 1, std::max<int64_t>(rows, 1));
 }
 
 template <class Fn>
-void parallel_rows(int64_t rows, Fn&& fn) {
-  const int64_t workers = worker_count(rows);
+void parallel_rows(int64_t rows, int threads, Fn&& fn) {
+  const int64_t workers = worker_count(rows, threads);
   std::atomic<int64_t> next{0};
   auto work = [&](int64_t worker) {
     for (int64_t row = next++; row < rows; row = next++) fn(row, worker);

@@ -2,6 +2,7 @@
 // sub-kernel work-group (all partitions in parallel), then the reduce kernel.
 #include "impls/models/esimd_splitkv/esimd_splitkv.hpp"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -75,11 +76,19 @@ class EsimdSplitKvModel final : public Backend {
     caps.strided = true;  // the launcher packs Q and writes the paged cache
     caps.dk_ne_dv = false;
     caps.lse = false;
+    caps.contract = "fp32-sentinel-mask";
+    caps.contract_note =
+        "masked keys score a finite -1e30 sentinel: fully masked rows average V, masked V rows get weight 0";
     caps.max_head_dim = kMaxHeadDim;
     return caps;
   }
 
   std::vector<MutantInfo> mutants() const override { return mutant_infos<EsimdMutant>(kMutants); }
+
+  bool set_threads(int threads) override {
+    threads_ = std::max(threads, 0);
+    return true;
+  }
 
   RunResult run(const AttentionCase& c) override {
     const auto& s = c.shape;
@@ -109,8 +118,9 @@ class EsimdSplitKvModel final : public Backend {
 
     esimd::Partials partials(args);
     const int64_t groups = esimd::sub_kernel_groups(args);
-    std::vector<esimd::SubKernelScratch> scratch(static_cast<size_t>(worker_count(groups)), esimd::SubKernelScratch(args));
-    parallel_rows(groups, [&](int64_t wg, int64_t worker) {
+    std::vector<esimd::SubKernelScratch> scratch(static_cast<size_t>(worker_count(groups, threads_)),
+                                                 esimd::SubKernelScratch(args));
+    parallel_rows(groups, threads_, [&](int64_t wg, int64_t worker) {
       esimd::run_sub_kernel(args, wg, scratch[static_cast<size_t>(worker)], partials);
     });
 
@@ -119,9 +129,9 @@ class EsimdSplitKvModel final : public Backend {
     result.output.o = Tensor::make(c.o_type, {s.batch, s.hq, s.lq, s.dv}, Layout::seq_major);
     Tensor& o = result.output.o;
     const int64_t rows = s.batch * s.hq * s.lq;
-    std::vector<std::vector<float>> o_rows(static_cast<size_t>(worker_count(rows)),
+    std::vector<std::vector<float>> o_rows(static_cast<size_t>(worker_count(rows, threads_)),
                                            std::vector<float>(static_cast<size_t>(s.dv)));
-    parallel_rows(rows, [&](int64_t row, int64_t worker) {
+    parallel_rows(rows, threads_, [&](int64_t row, int64_t worker) {
       std::vector<float>& o_row = o_rows[static_cast<size_t>(worker)];
       esimd::run_reduce(args, partials, row, o_row.data());
       const int64_t i = row % s.lq, h = (row / s.lq) % s.hq, b = row / (s.lq * s.hq);
@@ -133,6 +143,7 @@ class EsimdSplitKvModel final : public Backend {
  private:
   std::string mutant_name_;
   EsimdMutant mutant_;
+  int threads_ = 0;  // workers over rows, 0: the hardware concurrency
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "impls/models/hexagon_hmx/hexagon_hmx.hpp"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -48,7 +49,8 @@ class HexagonHmxModel final : public Backend {
 
   Capabilities capabilities() const override {
     Capabilities caps;
-    caps.contract_exception = "fp16 Q/K/V and P operands of the HMX matrix units";
+    caps.contract = "fp16-operands-sentinel-mask";
+    caps.contract_note = "fp16 Q/K/V and P operands of the HMX matrix units; mask values <= -16 score -65504";
     caps.q_types = {DType::f32, DType::f16};
     caps.kv_types = {DType::f16};
     caps.o_types = {DType::f32, DType::f16};
@@ -67,6 +69,11 @@ class HexagonHmxModel final : public Backend {
   }
 
   std::vector<MutantInfo> mutants() const override { return mutant_infos<HmxMutant>(kMutants); }
+
+  bool set_threads(int threads) override {
+    threads_ = std::max(threads, 0);
+    return true;
+  }
 
   RunResult run(const AttentionCase& c) override {
     const auto& s = c.shape;
@@ -87,14 +94,14 @@ class HexagonHmxModel final : public Backend {
       hmx::HmxScratch scratch;
     };
     const int64_t ratio = s.gqa_ratio();
-    std::vector<Worker> workers(static_cast<size_t>(worker_count(ratio * s.lq)),
+    std::vector<Worker> workers(static_cast<size_t>(worker_count(ratio * s.lq, threads_)),
                                 Worker{std::vector<float>(static_cast<size_t>(s.dk)),
                                        std::vector<float>(static_cast<size_t>(s.dv)), hmx::HmxScratch(s.dv)});
     for (int64_t b = 0; b < s.batch; ++b)
       for (int64_t g = 0; g < s.hkv; ++g) {
         const std::vector<float> k = load_panel(c.k, b, g), v = load_panel(c.v, b, g);
         const hmx::HmxInputs in{s.lk, s.dk, s.dv, c.scale, k.data(), v.data(), mask.data()};
-        parallel_rows(ratio * s.lq, [&](int64_t r, int64_t worker) {
+        parallel_rows(ratio * s.lq, threads_, [&](int64_t r, int64_t worker) {
           Worker& w = workers[static_cast<size_t>(worker)];
           const int64_t h = g * ratio + r / s.lq, i = r % s.lq;
           load_row(c.q, b, h, i, w.q.data());
@@ -109,6 +116,7 @@ class HexagonHmxModel final : public Backend {
  private:
   std::string mutant_name_;
   HmxMutant mutant_;
+  int threads_ = 0;  // workers over rows, 0: the hardware concurrency
 };
 
 }  // namespace

@@ -92,11 +92,19 @@ class MetalSteelModel final : public Backend {
     caps.dk_ne_dv = false;
     caps.lse = true;
     caps.max_head_dim = 256;
-    caps.contract_exception = "fully masked rows give O = NaN (0/0); tile matmuls read masked K/V";
+    caps.contract = "fp32-sentinel-mask";
+    caps.contract_note =
+        "fully masked rows give O = NaN (0/0), or O = 0 and LSE = -FLT_MAX ln 2 when the key tail tile enters; "
+        "tile matmuls read masked K/V";
     return caps;
   }
 
   std::vector<MutantInfo> mutants() const override { return mutant_infos<SteelMutant>(kMutants); }
+
+  bool set_threads(int threads) override {
+    threads_ = std::max(threads, 0);
+    return true;
+  }
 
   RunResult run(const AttentionCase& c) override {
     const auto& s = c.shape;
@@ -128,7 +136,7 @@ class MetalSteelModel final : public Backend {
       steel::SteelScratch scratch;
     };
     const int64_t ratio = s.gqa_ratio();
-    std::vector<Worker> workers(static_cast<size_t>(worker_count(ratio * s.lq)),
+    std::vector<Worker> workers(static_cast<size_t>(worker_count(ratio * s.lq, threads_)),
                                 Worker{std::vector<float>(static_cast<size_t>(s.dk)),
                                        std::vector<float>(static_cast<size_t>(s.dv)),
                                        steel::SteelScratch(s.dk, launch.bk)});
@@ -136,7 +144,7 @@ class MetalSteelModel final : public Backend {
       for (int64_t g = 0; g < s.hkv; ++g) {
         const std::vector<float> k = load_panel(c.k, b, g), v = load_panel(c.v, b, g);
         const steel::SteelInputs in{s.lq, s.lk, s.dk, c.scale, k.data(), v.data(), launch.has_mask ? mask.data() : nullptr};
-        parallel_rows(ratio * s.lq, [&](int64_t r, int64_t worker) {
+        parallel_rows(ratio * s.lq, threads_, [&](int64_t r, int64_t worker) {
           Worker& w = workers[static_cast<size_t>(worker)];
           const int64_t h = g * ratio + r / s.lq, i = r % s.lq;
           load_row(c.q, b, h, i, w.q.data());
@@ -152,6 +160,7 @@ class MetalSteelModel final : public Backend {
  private:
   std::string mutant_name_;
   SteelMutant mutant_;
+  int threads_ = 0;  // workers over rows, 0: the hardware concurrency
 };
 
 }  // namespace
