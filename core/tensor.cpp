@@ -78,4 +78,22 @@ bool all_finite(const Tensor& t) {
   return true;
 }
 
+
+Tensor relayout(const Tensor& t, Layout layout, DType type) {
+  Tensor out = Tensor::make(type, t.shape, layout);
+  const size_t element_size = traits(t.dtype).size;
+  for (int64_t a = 0; a < t.shape[0]; ++a)
+    for (int64_t b = 0; b < t.shape[1]; ++b)
+      for (int64_t c = 0; c < t.shape[2]; ++c)
+        for (int64_t d = 0; d < t.shape[3]; ++d) {
+          if (type == t.dtype)
+            out.set_bits(a, b, c, d, t.data() + static_cast<size_t>(t.offset(a, b, c, d)) * element_size);
+          else
+            out.set(a, b, c, d, t.get(a, b, c, d));
+        }
+  return out;
+}
+
+Tensor relayout(const Tensor& t, Layout layout) { return relayout(t, layout, t.dtype); }
+
 }  // namespace flashcheck

@@ -50,5 +50,9 @@ struct Tensor {
 bool same_values(const Tensor& a, const Tensor& b);
 // No element is NaN or infinite.
 bool all_finite(const Tensor& t);
+// The same logical values in another physical arrangement: bit for bit (NaN payloads
+// kept) in the same dtype, rounded to nearest even into another one.
+Tensor relayout(const Tensor& t, Layout layout, DType type);
+Tensor relayout(const Tensor& t, Layout layout);
 
 }  // namespace flashcheck

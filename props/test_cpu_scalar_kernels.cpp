@@ -236,15 +236,6 @@ rc::Gen<CaseRecipe> small_recipes() {
   });
 }
 
-Tensor relayout(const Tensor& t, Layout layout) {
-  Tensor out = Tensor::make(t.dtype, t.shape, layout);
-  for (int64_t a = 0; a < t.shape[0]; ++a)
-    for (int64_t b = 0; b < t.shape[1]; ++b)
-      for (int64_t c = 0; c < t.shape[2]; ++c)
-        for (int64_t d = 0; d < t.shape[3]; ++d) out.set_bits(a, b, c, d, t.data() + t.offset(a, b, c, d) * traits(t.dtype).size);
-  return out;
-}
-
 RC_GTEST_PROP(CpuScalarKernels, ResultDoesNotDependOnTheThreadCount, ()) {
   const AttentionCase c = generate(*small_recipes());
   for (KernelFn kernel : every_reader_kernel()) expect_identical(kernel(c, {Mutant::none, 1}), kernel(c, {Mutant::none, 3}));

@@ -290,16 +290,6 @@ RC_GTEST_PROP(CpuSplitKv, ResultDoesNotDependOnTheThreadCount, ()) {
   }
 }
 
-// Same logical values, another physical arrangement.
-Tensor relayout(const Tensor& t, Layout layout) {
-  Tensor out = Tensor::make(t.dtype, t.shape, layout);
-  for (int64_t a = 0; a < t.shape[0]; ++a)
-    for (int64_t b = 0; b < t.shape[1]; ++b)
-      for (int64_t c = 0; c < t.shape[2]; ++c)
-        for (int64_t d = 0; d < t.shape[3]; ++d) out.set(a, b, c, d, t.get(a, b, c, d));
-  return out;
-}
-
 RC_GTEST_PROP(CpuSplitKv, ResultDoesNotDependOnTheLayout, ()) {
   CaseRecipe recipe = *small_recipes();
   recipe.layout = Layout::contiguous;

@@ -33,16 +33,6 @@ RunOutput run_ok(const AttentionCase& c, int threads = 2) {
   return std::move(r.output);
 }
 
-// Same logical values, another physical arrangement.
-Tensor relayout(const Tensor& t, Layout layout) {
-  Tensor out = Tensor::make(t.dtype, t.shape, layout);
-  for (int64_t a = 0; a < t.shape[0]; ++a)
-    for (int64_t b = 0; b < t.shape[1]; ++b)
-      for (int64_t c = 0; c < t.shape[2]; ++c)
-        for (int64_t d = 0; d < t.shape[3]; ++d) out.set(a, b, c, d, t.get(a, b, c, d));
-  return out;
-}
-
 uint64_t bits_of(double x) { return std::bit_cast<uint64_t>(x); }
 
 // Bitwise equality of two outputs (O element by element, LSE as stored).

@@ -48,15 +48,6 @@ Verdict judged(const AttentionCase& c, const RunOutput& out) {
   return judge(c, run_oracle(c, cli::oracle_options_for(c, 0)), out);
 }
 
-Tensor relayout(const Tensor& t, Layout layout) {
-  Tensor out = Tensor::make(t.dtype, t.shape, layout);
-  for (int64_t a = 0; a < t.shape[0]; ++a)
-    for (int64_t b = 0; b < t.shape[1]; ++b)
-      for (int64_t c = 0; c < t.shape[2]; ++c)
-        for (int64_t d = 0; d < t.shape[3]; ++d) out.set(a, b, c, d, t.get(a, b, c, d));
-  return out;
-}
-
 uint64_t bits_of(double x) { return std::bit_cast<uint64_t>(x); }
 uint32_t bits_of(float x) { return std::bit_cast<uint32_t>(x); }
 

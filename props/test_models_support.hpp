@@ -89,22 +89,6 @@ inline std::string verdict_report(const Verdict& v) {
   return s;
 }
 
-}  // namespace flashcheck::models::testing
-
-namespace flashcheck::models::testing {
-
-// Same logical values, another physical arrangement (and optionally another dtype, rounded).
-inline Tensor relayout(const Tensor& t, Layout layout, DType type) {
-  Tensor out = Tensor::make(type, t.shape, layout);
-  for (int64_t a = 0; a < t.shape[0]; ++a)
-    for (int64_t b = 0; b < t.shape[1]; ++b)
-      for (int64_t c = 0; c < t.shape[2]; ++c)
-        for (int64_t d = 0; d < t.shape[3]; ++d) out.set(a, b, c, d, t.get(a, b, c, d));
-  return out;
-}
-inline Tensor relayout(const Tensor& t, Layout layout) { return relayout(t, layout, t.dtype); }
-
-
 // Bitwise equality of two outputs; the first difference is reported in decimal and hex.
 inline ::testing::AssertionResult identical(const RunOutput& a, const RunOutput& b) {
   if (a.o.shape != b.o.shape || a.lse.size() != b.lse.size()) return ::testing::AssertionFailure() << "shapes differ";

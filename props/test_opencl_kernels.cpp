@@ -73,15 +73,6 @@ void expect_identical(const RunOutput& a, const RunOutput& b) {
   RC_ASSERT(std::memcmp(a.lse.data(), b.lse.data(), a.lse.size() * sizeof(float)) == 0);
 }
 
-Tensor relayout(const Tensor& t, Layout layout) {
-  Tensor out = Tensor::make(t.dtype, t.shape, layout);
-  for (int64_t a = 0; a < t.shape[0]; ++a)
-    for (int64_t b = 0; b < t.shape[1]; ++b)
-      for (int64_t c = 0; c < t.shape[2]; ++c)
-        for (int64_t d = 0; d < t.shape[3]; ++d) out.set(a, b, c, d, t.get(a, b, c, d));
-  return out;
-}
-
 TEST(OpenClKernels, DescribeTheDevice) {
   FLASHCHECK_SKIP_WITHOUT_OPENCL();
   const auto& rt = opencl::ClRuntime::instance();
