@@ -21,6 +21,7 @@
 #include "impls/cpu_scalar/scalar_convert.hpp"
 #include "props/support/random_recipe.hpp"
 #include "props/test_cpu_scalar_support.hpp"
+#include "props/support/identical_outputs.hpp"
 
 namespace flashcheck {
 
@@ -209,18 +210,6 @@ TEST(CpuScalarKernels, NonFiniteValuesAtHiddenKeysNeverLeak) {
   }
 }
 
-uint64_t bits_of(double x) { return std::bit_cast<uint64_t>(x); }
-
-void expect_identical(const RunOutput& a, const RunOutput& b) {
-  RC_ASSERT(a.o.shape == b.o.shape);
-  RC_ASSERT(a.lse.size() == b.lse.size());
-  for (int64_t i0 = 0; i0 < a.o.shape[0]; ++i0)
-    for (int64_t i1 = 0; i1 < a.o.shape[1]; ++i1)
-      for (int64_t i2 = 0; i2 < a.o.shape[2]; ++i2)
-        for (int64_t i3 = 0; i3 < a.o.shape[3]; ++i3)
-          RC_ASSERT(bits_of(a.o.get(i0, i1, i2, i3)) == bits_of(b.o.get(i0, i1, i2, i3)));
-  RC_ASSERT(std::memcmp(a.lse.data(), b.lse.data(), a.lse.size() * sizeof(float)) == 0);
-}
 
 rc::Gen<CaseRecipe> small_recipes() {
   return rc::gen::exec([] {
@@ -238,7 +227,7 @@ rc::Gen<CaseRecipe> small_recipes() {
 
 RC_GTEST_PROP(CpuScalarKernels, ResultDoesNotDependOnTheThreadCount, ()) {
   const AttentionCase c = generate(*small_recipes());
-  for (KernelFn kernel : every_reader_kernel()) expect_identical(kernel(c, {Mutant::none, 1}), kernel(c, {Mutant::none, 3}));
+  for (KernelFn kernel : every_reader_kernel()) testing::rc_assert_identical(kernel(c, {Mutant::none, 1}), kernel(c, {Mutant::none, 3}));
 }
 
 RC_GTEST_PROP(CpuScalarKernels, ResultDoesNotDependOnTheLayout, ()) {
@@ -250,7 +239,7 @@ RC_GTEST_PROP(CpuScalarKernels, ResultDoesNotDependOnTheLayout, ()) {
       strided.q = relayout(contiguous.q, layout);
       strided.k = relayout(contiguous.k, layout);
       strided.v = relayout(contiguous.v, layout);
-      expect_identical(kernel(strided, {}), reference);
+      testing::rc_assert_identical(kernel(strided, {}), reference);
     }
   }
 }

@@ -15,6 +15,7 @@
 #include "core/generator.hpp"
 #include "impls/cpu_textbook/cpu_textbook.hpp"
 #include "props/support/random_recipe.hpp"
+#include "props/support/identical_outputs.hpp"
 
 namespace flashcheck {
 namespace {
@@ -34,18 +35,6 @@ RunOutput run_ok(const AttentionCase& c, int threads = 2) {
 }
 
 uint64_t bits_of(double x) { return std::bit_cast<uint64_t>(x); }
-
-// Bitwise equality of two outputs (O element by element, LSE as stored).
-void expect_identical(const RunOutput& a, const RunOutput& b) {
-  RC_ASSERT(a.o.shape == b.o.shape);
-  RC_ASSERT(a.lse.size() == b.lse.size());
-  for (int64_t i0 = 0; i0 < a.o.shape[0]; ++i0)
-    for (int64_t i1 = 0; i1 < a.o.shape[1]; ++i1)
-      for (int64_t i2 = 0; i2 < a.o.shape[2]; ++i2)
-        for (int64_t i3 = 0; i3 < a.o.shape[3]; ++i3)
-          RC_ASSERT(bits_of(a.o.get(i0, i1, i2, i3)) == bits_of(b.o.get(i0, i1, i2, i3)));
-  RC_ASSERT(a.lse.empty() || std::memcmp(a.lse.data(), b.lse.data(), a.lse.size() * sizeof(float)) == 0);
-}
 
 // Small random recipes over the features the kernel implements.
 rc::Gen<CaseRecipe> small_recipes() {
@@ -175,7 +164,7 @@ RC_GTEST_PROP(CpuTextbook, ResultDoesNotDependOnTheLayout, ()) {
     strided.q = relayout(contiguous.q, layout);
     strided.k = relayout(contiguous.k, layout);
     strided.v = relayout(contiguous.v, layout);
-    expect_identical(run_ok(strided), reference);
+    testing::rc_assert_identical(run_ok(strided), reference);
   }
 }
 
@@ -185,14 +174,14 @@ RC_GTEST_PROP(CpuTextbook, GroupedQueryEqualsReplicatedHeads, ()) {
   r.shape.hq = *rc::gen::inRange<int64_t>(2, 5);
   const AttentionCase grouped = generate(r);
   const AttentionCase replicated = with_replicated_kv_heads(grouped);
-  expect_identical(run_ok(replicated), run_ok(grouped));
+  testing::rc_assert_identical(run_ok(replicated), run_ok(grouped));
 }
 
 RC_GTEST_PROP(CpuTextbook, ResultDoesNotDependOnTheThreadCount, ()) {
   const AttentionCase c = generate(*small_recipes());
   const RunOutput one = run_ok(c, 1);
-  expect_identical(run_ok(c, 3), one);
-  expect_identical(run_ok(c, 8), one);
+  testing::rc_assert_identical(run_ok(c, 3), one);
+  testing::rc_assert_identical(run_ok(c, 8), one);
 }
 
 // The kernel works in fp32 and rounds once at the store: a narrower O is the f32 O rounded.

@@ -25,6 +25,7 @@
 #include "props/support/random_recipe.hpp"
 #include "props/test_opencl_helpers.hpp"
 #include "verdict/verdict.hpp"
+#include "props/support/identical_outputs.hpp"
 
 namespace flashcheck {
 
@@ -60,17 +61,6 @@ rc::Gen<CaseRecipe> small_recipes() {
     space.max_biases = {0.0f, 8.0f};
     return flashcheck::testing::random_recipe(space);
   });
-}
-
-void expect_identical(const RunOutput& a, const RunOutput& b) {
-  RC_ASSERT(a.o.shape == b.o.shape);
-  RC_ASSERT(a.lse.size() == b.lse.size());
-  for (int64_t i0 = 0; i0 < a.o.shape[0]; ++i0)
-    for (int64_t i1 = 0; i1 < a.o.shape[1]; ++i1)
-      for (int64_t i2 = 0; i2 < a.o.shape[2]; ++i2)
-        for (int64_t i3 = 0; i3 < a.o.shape[3]; ++i3)
-          RC_ASSERT(bits_of(a.o.get(i0, i1, i2, i3)) == bits_of(b.o.get(i0, i1, i2, i3)));
-  RC_ASSERT(std::memcmp(a.lse.data(), b.lse.data(), a.lse.size() * sizeof(float)) == 0);
 }
 
 TEST(OpenClKernels, DescribeTheDevice) {
@@ -349,7 +339,7 @@ TEST(OpenClKernels, ResultDoesNotDependOnTheLayout) {
       strided.k = relayout(contiguous.k, layout);
       strided.v = relayout(contiguous.v, layout);
       if (contiguous.mask) strided.mask = relayout(*contiguous.mask, layout);
-      expect_identical(run_ok(*b, strided), reference);
+      testing::rc_assert_identical(run_ok(*b, strided), reference);
     }
   }));
 }
@@ -364,7 +354,7 @@ TEST(OpenClKernels, GroupedQueryEqualsReplicatedHeads) {
     const AttentionCase grouped = generate(r);
     const AttentionCase replicated = with_replicated_kv_heads(grouped);
     auto backend = make("opencl");
-    expect_identical(run_ok(*backend, replicated), run_ok(*backend, grouped));
+    testing::rc_assert_identical(run_ok(*backend, replicated), run_ok(*backend, grouped));
   }));
 }
 
