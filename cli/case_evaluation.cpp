@@ -154,8 +154,8 @@ CaseOutcome evaluate_case(Backend& backend, const std::string& family, const Cas
   return out;
 }
 
-CaseOutcome evaluate_case(Backend& backend, const AttentionCase& c, LazyOracle& oracle) {
-  return evaluate_case(backend, c.family, recipe_describing(c), c, oracle);
+CaseOutcome evaluate_case(Backend& backend, const AttentionCase& c, LazyOracle& oracle, RunOutput* kept_output) {
+  return evaluate_case(backend, c.family, recipe_describing(c), c, oracle, kept_output);
 }
 
 CaseOutcome generation_error(const std::string& backend, const std::string& family, const CaseRecipe& recipe,

@@ -79,7 +79,8 @@ CaseOutcome evaluate_case(Backend& backend, const std::string& family, const Cas
 // A case that did not come from a recipe (a case file): the outcome's family is the
 // case's own, and its recipe describes the case's shape, types and options (as far as
 // a recipe can; the case file, not that recipe, is what replays it).
-CaseOutcome evaluate_case(Backend& backend, const AttentionCase& c, LazyOracle& oracle);
+CaseOutcome evaluate_case(Backend& backend, const AttentionCase& c, LazyOracle& oracle,
+                          RunOutput* kept_output = nullptr);
 
 // An outcome for a case the generator could not build (a matrix or recipe error).
 CaseOutcome generation_error(const std::string& backend, const std::string& family, const CaseRecipe& recipe,

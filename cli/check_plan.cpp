@@ -80,6 +80,25 @@ std::string failure_reason(const CaseOutcome& out) {
   return out.message;
 }
 
+// What follows an evaluation: rules, diagnosis of a failure, the failing case saved.
+void grade_evaluated(Backend& backend, const AttentionCase& c, const RunOutput& output, LazyOracle& lazy_oracle,
+                     bool rules, BackendPlanState& state, const PlanOptions& options, CaseOutcome& out) {
+  if (out.verdict) {  // the subject ran and was judged, so the oracle is there
+    const Contract& contract = contract_named(out.contract);
+    const OracleResult& oracle = lazy_oracle.get();
+    if (rules) check_rules(backend, c, output, oracle, contract, options, out);
+    if (out.status == CaseOutcome::Status::fail)
+      diagnose_failure(backend, c, output, oracle, contract, options, state, out);
+  }
+  if (out.is_failure() && !options.artifacts_dir.empty()) {
+    try {
+      out.artifact = save_failure_artifact(options.artifacts_dir, out.backend, c, failure_reason(out));
+    } catch (const std::exception& e) {
+      note(out, std::string("failing case not saved: ") + e.what());
+    }
+  }
+}
+
 }  // namespace
 
 PreparedCase& CaseCache::prepare(const MatrixEntry& entry) {
@@ -110,23 +129,17 @@ std::string bug_class_of_rule(const std::string& rule) {
 CaseOutcome check_entry(Backend& backend, const MatrixEntry& entry, PreparedCase& prepared,
                         BackendPlanState& state, const PlanOptions& options) {
   if (!prepared.c) return generation_error(backend.name(), entry.family, entry.recipe, prepared.generation_error);
-  const AttentionCase& c = *prepared.c;
   RunOutput output;
-  CaseOutcome out = evaluate_case(backend, entry.family, entry.recipe, c, *prepared.oracle, &output);
-  if (out.verdict) {  // the subject ran and was judged, so the oracle is there
-    const Contract& contract = contract_named(out.contract);
-    const OracleResult& oracle = prepared.oracle->get();
-    if (entry.rules) check_rules(backend, c, output, oracle, contract, options, out);
-    if (out.status == CaseOutcome::Status::fail)
-      diagnose_failure(backend, c, output, oracle, contract, options, state, out);
-  }
-  if (out.is_failure() && !options.artifacts_dir.empty()) {
-    try {
-      out.artifact = save_failure_artifact(options.artifacts_dir, out.backend, c, failure_reason(out));
-    } catch (const std::exception& e) {
-      note(out, std::string("failing case not saved: ") + e.what());
-    }
-  }
+  CaseOutcome out = evaluate_case(backend, entry.family, entry.recipe, *prepared.c, *prepared.oracle, &output);
+  grade_evaluated(backend, *prepared.c, output, *prepared.oracle, entry.rules, state, options, out);
+  return out;
+}
+
+CaseOutcome check_case(Backend& backend, const AttentionCase& c, LazyOracle& oracle, bool rules,
+                       BackendPlanState& state, const PlanOptions& options) {
+  RunOutput output;
+  CaseOutcome out = evaluate_case(backend, c, oracle, &output);
+  grade_evaluated(backend, c, output, oracle, rules, state, options, out);
   return out;
 }
 

@@ -63,6 +63,12 @@ std::string bug_class_of_rule(const std::string& rule);
 CaseOutcome check_entry(Backend& backend, const MatrixEntry& entry, PreparedCase& prepared,
                         BackendPlanState& state, const PlanOptions& options);
 
+// The same grading for a case that is already built, e.g. one loaded from a case file
+// (`flashcheck replay`): the outcome's family and recipe describe the case itself, and
+// rules says whether the absolute rules are checked on it.
+CaseOutcome check_case(Backend& backend, const AttentionCase& c, LazyOracle& oracle, bool rules,
+                       BackendPlanState& state, const PlanOptions& options);
+
 // Every entry on every backend, entry by entry (one oracle run per case). on_case is called
 // before each entry, on_outcome after each evaluation. Outcomes in evaluation order.
 struct PlanCallbacks {

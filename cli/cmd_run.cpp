@@ -19,6 +19,7 @@
 #include "cli/recipe_flags.hpp"
 #include "cli/report_json.hpp"
 #include "cli/report_text.hpp"
+#include "core/case_codec.hpp"
 #include "core/case_json.hpp"
 #include "impls/builtin_backends.hpp"
 
@@ -51,6 +52,8 @@ void reject_recipe_flags_with_case_file(const RunOptions& opts) {
 AttentionCase case_to_run(const RunOptions& opts) {
   if (opts.from_case_file()) {
     try {
+      // A binary record (corpus .fcase file) replays the case it describes.
+      if (opts.case_path.ends_with(".fcase")) return materialize(load_case_record(opts.case_path));
       return load_case_file(opts.case_path);
     } catch (const std::exception& e) {  // unreadable or malformed: the user must fix the argument
       throw UsageError(e.what());

@@ -20,5 +20,8 @@ Command add_check_command(CLI::App& root);
 Command add_run_command(CLI::App& root);
 Command add_exhaustive_command(CLI::App& root);
 Command add_drift_command(CLI::App& root);
+Command add_show_command(CLI::App& root);
+Command add_pack_command(CLI::App& root);
+Command add_replay_command(CLI::App& root);
 
 }  // namespace flashcheck::cli

@@ -19,6 +19,8 @@
 
 #include <fmt/format.h>
 
+#include "core/json_fields.hpp"
+
 namespace flashcheck {
 namespace {
 
@@ -32,17 +34,15 @@ constexpr int64_t kMaxDim = std::numeric_limits<int32_t>::max();
 constexpr int64_t kMaxStride = int64_t{1} << 31;
 constexpr int64_t kMaxStorageElements = int64_t{1} << 31;
 
+constexpr std::string_view kDocument = "case JSON";
+
 [[noreturn]] void reject(std::string_view field, std::string_view problem) {
-  throw std::invalid_argument(fmt::format("case JSON field '{}': {}", field, problem));
+  reject_json_field(kDocument, field, problem);
 }
 
 // ---------------------------------------------------------------- encoding
 
-std::string float_text(float f) {
-  // %a loses a NaN's sign and payload, so NaN is written as its raw f32 bits.
-  if (std::isnan(f)) return fmt::format("nan:{:08x}", std::bit_cast<uint32_t>(f));
-  return fmt::format("{:a}", f);
-}
+std::string float_text(float f) { return f32_json_text(f); }
 
 uint32_t storage_word(const std::byte* p, size_t size) {
   if (size == 2) {
@@ -123,32 +123,10 @@ json quantized_to_json(const std::optional<QuantizedKv>& q, std::string_view nam
 
 // ---------------------------------------------------------------- decoding
 
-// Hands out an object's fields by name, so a missing field and a field nobody asked
-// for (a typo, or a newer writer) are both reported.
-class ObjectReader {
+// This document's readers: JsonFields with "case JSON" in every message.
+class ObjectReader : public JsonFields {
  public:
-  ObjectReader(const json& j, std::string path) : j_(j), path_(std::move(path)) {
-    if (!j.is_object()) reject(path_.empty() ? "(top level)" : path_, fmt::format("must be an object, not {}", j.type_name()));
-  }
-  std::string field(std::string_view key) const {
-    return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
-  }
-  const json& take(std::string_view key) {
-    const auto it = j_.find(std::string(key));
-    if (it == j_.end()) reject(field(key), "missing");
-    taken_.emplace(key);
-    return *it;
-  }
-  void allow(std::string_view key) { taken_.emplace(key); }
-  void finish() const {
-    for (auto it = j_.begin(); it != j_.end(); ++it)
-      if (!taken_.contains(it.key())) reject(field(it.key()), "unknown field");
-  }
-
- private:
-  const json& j_;
-  std::string path_;
-  std::set<std::string, std::less<>> taken_;
+  ObjectReader(const json& j, std::string path) : JsonFields(j, std::move(path), kDocument) {}
 };
 
 std::string read_string(const json& v, std::string_view field) {
@@ -175,41 +153,7 @@ uint64_t read_uint64(const json& v, std::string_view field) {
   reject(field, fmt::format("must be an unsigned integer, not {}", v.type_name()));
 }
 
-float read_float(const json& v, std::string_view field) {
-  const std::string text = read_string(v, field);
-  auto bad = [&](std::string_view why) {
-    reject(field, fmt::format("'{}' is not a C99 hex-float f32 value ({}); expected e.g. \"0x1.8p-3\", \"-inf\" or "
-                              "\"nan:7fc00000\"",
-                              text, why));
-  };
-  if (text.starts_with("nan:")) {
-    const std::string_view digits = std::string_view(text).substr(4);
-    uint32_t bits = 0;
-    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), bits, 16);
-    if (digits.size() != 8 || ec != std::errc() || ptr != digits.data() + digits.size()) bad("NaN bits need 8 hex digits");
-    const float f = std::bit_cast<float>(bits);
-    if (!std::isnan(f)) bad("the bits are not a NaN");
-    return f;
-  }
-  std::string_view rest(text);
-  const bool negative = rest.starts_with('-');
-  if (negative) rest.remove_prefix(1);
-  double magnitude = 0;
-  if (rest == "inf") {
-    magnitude = std::numeric_limits<double>::infinity();
-  } else {
-    if (!rest.starts_with("0x") && !rest.starts_with("0X")) bad("no 0x prefix");
-    rest.remove_prefix(2);
-    const auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), magnitude, std::chars_format::hex);
-    if (rest.empty() || ec != std::errc() || ptr != rest.data() + rest.size() || rest.front() == '-' ||
-        rest.front() == '+')
-      bad("unreadable");
-  }
-  const double value = negative ? -magnitude : magnitude;
-  const auto f = static_cast<float>(value);
-  if (static_cast<double>(f) != value) bad("not exactly representable in f32");
-  return f;
-}
+float read_float(const json& v, std::string_view field) { return f32_from_json(v, kDocument, field); }
 
 DType read_dtype(const json& v, std::string_view field) {
   const std::string name = read_string(v, field);

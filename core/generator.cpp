@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <limits>
 #include <numbers>
 #include <random>
@@ -367,27 +368,6 @@ void throw_if_invalid(const AttentionCase& c, const CaseRecipe& r) {
   if (!errors.empty()) throw std::invalid_argument(fmt::format("invalid case recipe ({}):\n{}", describe(r), errors));
 }
 
-// Refuses shapes whose tensors could not reasonably be held in memory.
-void check_size(const CaseShape& s) {
-  constexpr double kMaxElements = 0x1.0p28;
-  const auto elems = [](std::initializer_list<int64_t> dims) {
-    double n = 1.0;
-    for (int64_t d : dims) n *= static_cast<double>(d);
-    return n;
-  };
-  const struct {
-    const char* name;
-    double n;
-  } tensors[] = {{"Q", elems({s.batch, s.hq, s.lq, s.dk})},
-                 {"K", elems({s.batch, s.hkv, s.lk, s.dk})},
-                 {"V", elems({s.batch, s.hkv, s.lk, s.dv})},
-                 {"mask", elems({s.lq, s.lk})}};
-  for (const auto& t : tensors)
-    if (t.n > kMaxElements)
-      throw std::invalid_argument(
-          fmt::format("case too large: {} would hold {:.0f} elements (limit 2^28) for {}", t.name, t.n, describe_shape(s)));
-}
-
 std::string_view layout_name(Layout l) {
   constexpr std::array<std::pair<Layout, std::string_view>, 3> kNames{
       {{Layout::contiguous, "contiguous"}, {Layout::seq_major, "seq_major"}, {Layout::padded_rows, "padded_rows"}}};
@@ -448,7 +428,124 @@ void quantize_kv_of(AttentionCase& c, const CaseRecipe& r) {
 
 }  // namespace
 
+namespace {
+
+// Largest |N(0, 1)| draw Rng::normal can return: sqrt(-2 ln 2^-53) < 8.6.
+constexpr double kMaxNormalDraw = 8.6;
+
+std::string unknown_name_problem(std::string_view what, std::string_view name, auto names) {
+  std::string valid;
+  for (const auto& n : names) valid += fmt::format("{}{}", valid.empty() ? "" : ", ", n.name);
+  return fmt::format("unknown {} '{}' (valid: {})\n", what, name, valid);
+}
+
+bool known_dtype(DType t) {
+  for (const DTypeTraits& d : all_dtypes())
+    if (d.id == t) return true;
+  return false;
+}
+
+// Tensor element counts in double: exact enough for a limit, immune to overflow.
+double elements(std::initializer_list<int64_t> dims) {
+  double n = 1.0;
+  for (int64_t d : dims) n *= static_cast<double>(d);
+  return n;
+}
+
+}  // namespace
+
+std::string recipe_problem(const CaseRecipe& r) {
+  std::string p;
+  auto fail = [&](std::string msg) { p += msg + "\n"; };
+  const Distribution* dist = find_distribution(r.distribution);
+  if (!dist) p += unknown_name_problem("distribution", r.distribution, kDistributionInfo);
+  if (!find_mask_pattern(r.mask)) p += unknown_name_problem("mask pattern", r.mask, kMaskPatternInfo);
+  const struct {
+    const char* name;
+    DType t;
+  } types[] = {{"q_type", r.q_type}, {"k_type", r.k_type}, {"v_type", r.v_type}, {"o_type", r.o_type}};
+  bool types_ok = true;
+  for (const auto& t : types)
+    if (!known_dtype(t.t)) {
+      fail(fmt::format("{} is not a known dtype (code {})", t.name, static_cast<int>(t.t)));
+      types_ok = false;
+    }
+  if (r.layout != Layout::contiguous && r.layout != Layout::seq_major && r.layout != Layout::padded_rows)
+    fail(fmt::format("unknown layout code {}", static_cast<int>(r.layout)));
+  if (r.kv_layout != KvRowLayout::aos && r.kv_layout != KvRowLayout::soa)
+    fail(fmt::format("unknown KV row layout code {}", static_cast<int>(r.kv_layout)));
+
+  const CaseShape& s = r.shape;
+  const bool dims_ok = s.batch >= 1 && s.hq >= 1 && s.hkv >= 1 && s.lq >= 1 && s.lk >= 1 && s.dk >= 1 && s.dv >= 1;
+  if (!dims_ok) {
+    fail(fmt::format("every dimension must be >= 1 (got {})", describe_shape(s)));
+  } else {
+    const struct {
+      const char* name;
+      double n;
+    } tensors[] = {{"Q", elements({s.batch, s.hq, s.lq, s.dk})},
+                   {"K", elements({s.batch, s.hkv, s.lk, s.dk})},
+                   {"V", elements({s.batch, s.hkv, s.lk, s.dv})},
+                   {"mask", elements({s.lq, s.lk})}};
+    for (const auto& t : tensors)
+      if (t.n > 0x1.0p28)
+        fail(fmt::format("case too large: {} would hold {:.0f} elements (limit 2^28) for {}", t.name, t.n,
+                         describe_shape(s)));
+    if (s.hq % s.hkv != 0)
+      fail(fmt::format("Hq ({}) must be a multiple of Hkv ({}) for grouped-query attention", s.hq, s.hkv));
+  }
+  if (r.mask == "window" && r.window < 1) fail(fmt::format("mask pattern 'window' needs window >= 1 (got {})", r.window));
+  if (r.scale && !std::isfinite(*r.scale)) fail("scale must be finite");
+  if (!(r.softcap >= 0.0f) || !std::isfinite(r.softcap)) fail("softcap must be finite and >= 0");
+  if (!(r.max_bias >= 0.0f) || !std::isfinite(r.max_bias)) fail("max_bias must be finite and >= 0");
+
+  // Sinks are drawn around the distribution's typical score (at most the larger of the
+  // unit score RMS and 2^18), scaled by up to 1 + kMaxNormalDraw: it must stay an f32.
+  const double scale = r.scale && *r.scale != 0.0f ? std::fabs(static_cast<double>(*r.scale))
+                                                   : 1.0 / std::sqrt(static_cast<double>(std::max<int64_t>(s.dk, 1)));
+  const double unit_rms = scale * std::sqrt(static_cast<double>(std::max<int64_t>(s.dk, 1)));
+  if (r.sinks && std::max(unit_rms, kHugeScore) * (1.0 + kMaxNormalDraw) > std::numeric_limits<float>::max())
+    fail(fmt::format("sinks drawn around score magnitude {} would overflow f32: choose a smaller scale", unit_rms));
+
+  if (r.hadamard && r.k_quant.empty()) fail("--hadamard rotates quantized K: it needs --k-quant");
+  const bool quantized = !r.k_quant.empty() || !r.v_quant.empty();
+  if (r.v_nan_scale && !is_mx_scale_scheme(r.v_quant))
+    fail("--v-nan-scale needs --v-quant with an OCP MX scheme (an E8M0 scale where 0xFF is NaN)");
+  if (quantized && dist && dist->needs_masked_keys)
+    fail(fmt::format(
+        "distribution '{}' puts inf/NaN into K/V, which block quantization cannot hold; choose another with quantized KV",
+        r.distribution));
+  const struct {
+    const char* name;
+    const std::string& scheme;
+    int64_t dim;
+    DType type;
+  } kv[] = {{"K", r.k_quant, s.dk, r.k_type}, {"V", r.v_quant, s.dv, r.v_type}};
+  for (const auto& q : kv) {
+    if (q.scheme.empty()) continue;
+    if (!is_kv_scheme(q.scheme)) {
+      fail(fmt::format("unknown KV block scheme '{}' for {} (known: {})", q.scheme, q.name,
+                       fmt::join(kv_scheme_names(), ", ")));
+      continue;
+    }
+    if (q.dim % 32 != 0)
+      fail(fmt::format("a {} row of {} needs a head dimension that is a multiple of 32 (got {})", q.scheme, q.name,
+                       q.dim));
+    // large_scores draws K with a standard deviation that grows as the scale shrinks;
+    // quantization needs finite values, so every draw must stay inside K's dtype.
+    if (q.name[0] == 'K' && r.distribution == "large_scores" && types_ok && dims_ok) {
+      const double sigma = std::sqrt(kLargeScore / unit_rms);
+      if (sigma * kMaxNormalDraw > traits(q.type).format.max_finite())
+        fail(fmt::format("large_scores with scale {} draws K entries beyond {}'s range, which quantized K cannot hold",
+                         scale, dtype_name(q.type)));
+    }
+  }
+  return p;
+}
+
 AttentionCase generate(const CaseRecipe& r) {
+  if (const std::string problem = recipe_problem(r); !problem.empty())
+    throw std::invalid_argument(fmt::format("invalid case recipe:\n{}", problem));
   const DistributionEntry& dist = lookup(kDistributions, r.distribution, "distribution");
   const MaskPatternEntry& pattern = lookup(kMaskPatterns, r.mask, "mask pattern");
 
@@ -462,10 +559,7 @@ AttentionCase generate(const CaseRecipe& r) {
   c.o_type = r.o_type;
   c.max_bias = r.max_bias;
   c.softcap = r.softcap;
-  const CaseShape& s = r.shape;
-  if (s.batch < 1 || s.hq < 1 || s.hkv < 1 || s.lq < 1 || s.lk < 1 || s.dk < 1 || s.dv < 1)
-    throw_if_invalid(c, r);  // reports the bad dimensions before anything is allocated
-  check_size(s);
+  const CaseShape& s = r.shape;  // dimensions and sizes checked by recipe_problem()
   c.scale = r.scale.value_or(static_cast<float>(1.0 / std::sqrt(static_cast<double>(s.dk))));
   c.q = Tensor::make(r.q_type, {s.batch, s.hq, s.lq, s.dk}, r.layout);
   c.k = Tensor::make(r.k_type, {s.batch, s.hkv, s.lk, s.dk}, r.layout);

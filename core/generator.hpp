@@ -68,8 +68,14 @@ struct CaseRecipe {
 };
 
 // Builds the case; throws std::invalid_argument with a clear message for an
-// unknown distribution or mask, or a recipe whose case fails validation.
+// unknown distribution or mask, or a recipe whose case fails validation (the message
+// of recipe_problem(), which generate() checks first).
 AttentionCase generate(const CaseRecipe& recipe);
+
+// Empty when generate(recipe) builds a case without throwing; otherwise every problem,
+// one per line. Allocates nothing in proportion to the shape, so decoders can vet a
+// recipe from an untrusted file before generating it.
+std::string recipe_problem(const CaseRecipe& recipe);
 
 std::string describe(const CaseRecipe& r);
 

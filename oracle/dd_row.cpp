@@ -111,7 +111,13 @@ double rotation_dot(const RowInput& in, int64_t j) {
   std::vector<DD> score(static_cast<size_t>(lk));
   std::vector<double> score_err(static_cast<size_t>(lk));
   std::vector<uint8_t> visible(static_cast<size_t>(lk), 0);
-  double m = -kInf;
+  // The largest score as a full double-double: subtracting only its high word would leave
+  // the top key with exp(lo), and lo reaches half an ulp of hi (2^18 for scores near
+  // 2^71), so the weights overflowed on rows with huge finite scores.
+  DD m{-kInf, 0.0};
+  const auto raise_max = [&m](DD s) {
+    if (s.hi > m.hi || (s.hi == m.hi && s.lo > m.lo)) m = s;
+  };
   for (int64_t j = 0; j < lk; ++j) {
     const double bias = in.bias[static_cast<size_t>(j)];
     if (bias == -kInf) continue;
@@ -141,11 +147,11 @@ double rotation_dot(const RowInput& in, int64_t j) {
     score[static_cast<size_t>(j)] = s;
     score_err[static_cast<size_t>(j)] = dd::round_up(err);
     visible[static_cast<size_t>(j)] = 1;
-    m = std::max(m, s.hi);
+    raise_max(s);
     r.max_abs_score = std::max(r.max_abs_score, std::fabs(s.hi));
     ++r.visible;
   }
-  if (in.sink) m = std::max(m, *in.sink);
+  if (in.sink) raise_max(DD{*in.sink, 0.0});
   if (r.nan_scores) return r;
   if (r.visible == 0 && !in.sink) {
     r.fully_masked = true;
@@ -170,8 +176,8 @@ double rotation_dot(const RowInput& in, int64_t j) {
   };
   for (int64_t j = 0; j < lk; ++j) {
     if (!visible[static_cast<size_t>(j)]) continue;
-    const DD x = dd::add(score[static_cast<size_t>(j)], -m);
-    const double x_err = score_err[static_cast<size_t>(j)] + dd::kAddDRel * u2 * dd::abs_hi(x);
+    const DD x = dd::sub(score[static_cast<size_t>(j)], m);
+    const double x_err = score_err[static_cast<size_t>(j)] + dd::kAddDDRel * u2 * dd::abs_hi(x);
     const DD w = dd::exp_dd(x);
     const double delta = x_err < 0x1p-20 ? x_err * (1.0 + 2.0 * x_err) + dd::kExpRel * (1.0 + 2.0 * x_err) : kInf;
     delta_max = std::max(delta_max, delta);
@@ -210,9 +216,11 @@ double rotation_dot(const RowInput& in, int64_t j) {
     }
   }
   if (in.sink) {
-    const DD x = dd::two_sum(*in.sink, -m);
+    const DD x = dd::sub(DD{*in.sink, 0.0}, m);  // the sink itself is exact
+    const double x_err = dd::kAddDDRel * u2 * dd::abs_hi(x);
     const DD w = dd::exp_dd(x);
-    delta_max = std::max(delta_max, dd::kExpRel);
+    delta_max = std::max(delta_max, x_err < 0x1p-20 ? x_err * (1.0 + 2.0 * x_err) + dd::kExpRel * (1.0 + 2.0 * x_err)
+                                                    : kInf);
     weight_underflow += dd::kExpAbs;
     add_weight(w);
     spread += w.hi * std::fabs(x.hi);
@@ -252,7 +260,7 @@ double rotation_dot(const RowInput& in, int64_t j) {
 
   const dd::LogResult lg = dd::log_dd(l);
   r.lse = dd::add(lg.value, m);
-  r.lse_err = l_low > 0 ? dd::round_up(lg.abs_error + l_abs_err / l_low + dd::kAddDRel * u2 * dd::abs_hi(r.lse)) : kInf;
+  r.lse_err = l_low > 0 ? dd::round_up(lg.abs_error + l_abs_err / l_low + dd::kAddDDRel * u2 * dd::abs_hi(r.lse)) : kInf;
   return r;
 }
 

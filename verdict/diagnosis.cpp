@@ -75,7 +75,8 @@ NonFiniteCensus take_census(const AttentionCase& c, const OracleResult& oracle, 
     }
   };
   for (int64_t row = 0; row < s.batch * s.hq * s.lq; ++row) {
-    const auto [b, h, i] = place_of(s, row);
+    const RowPlace p = place_of(s, row);  // plain variables: clang 14 cannot capture structured bindings
+    const int64_t b = p.b, h = p.h, i = p.i;
     for (int64_t col = 0; col < s.dv; ++col)
       look([&] { return fmt::format("O[b={} h={} i={} col={}]", b, h, i, col); }, out.o.get(b, h, i, col),
            oracle.o[static_cast<size_t>(row * s.dv + col)], i);
