@@ -52,10 +52,16 @@ summary="$work/summary.txt"
 : >"$summary"
 findings=0
 
-# The first line of a reproduction that says what went wrong.
+# One line from a reproduction's log that says what went wrong: the target's own header
+# ("=== fuzz_attention: <backend> fail ===") where it prints one, then the first line
+# naming the failure.
 first_symptom() {
-  grep -m1 -E 'FAIL|mismatch|ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error|Assertion|timeout|out-of-memory' "$1" \
-    | sed -e 's/^==[0-9]*==//' -e 's/[[:space:]]\+/ /g' | cut -c1-200
+  local header detail
+  header=$(grep -m1 -E '^=== .* ===$' "$1" | sed -e 's/^=== //' -e 's/ ===$//')
+  detail=$(grep -m1 -E '^failed:' "$1")
+  [ -n "$detail" ] || detail=$(grep -m1 -E 'mismatch|ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error|Assertion|timeout|out-of-memory|FAIL' "$1")
+  detail=$(printf '%s' "$detail" | sed -e 's/^==[0-9]*==//' -e 's/[[:space:]]\+/ /g')
+  printf '%s%s%s' "$header" "${header:+${detail:+: }}" "$detail" | cut -c1-240
 }
 
 for t in $targets; do
@@ -114,7 +120,7 @@ for t in $targets; do
     kind=$(basename "$a" | cut -d- -f1)
     min="$a.min"
     if [ "$kind" = crash ] || [ "$kind" = leak ]; then
-      timeout -k 30 600 "$exe" -minimize_crash=1 -runs=20000 -exact_artifact_path="$min" "$a" >"$a.minimize.log" 2>&1
+      timeout -k 30 400 "$exe" -minimize_crash=1 -runs=20000 -max_total_time=300 -exact_artifact_path="$min" "$a" >"$a.minimize.log" 2>&1
     fi
     [ -s "$min" ] || cp "$a" "$min"
     sha=$(sha1sum "$min" | cut -c1-10)
