@@ -15,8 +15,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// The recipe fields a case records itself. Distribution and mask pattern come from
-// the generator's family name "<distribution>/<mask>" when it is one.
+}  // namespace
+
 CaseRecipe recipe_describing(const AttentionCase& c) {
   CaseRecipe r;
   r.shape = c.shape;
@@ -50,7 +50,6 @@ CaseRecipe recipe_describing(const AttentionCase& c) {
   return r;
 }
 
-}  // namespace
 
 const OracleResult& LazyOracle::get() {
   if (result_) return *result_;

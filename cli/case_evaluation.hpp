@@ -82,6 +82,11 @@ CaseOutcome evaluate_case(Backend& backend, const std::string& family, const Cas
 CaseOutcome evaluate_case(Backend& backend, const AttentionCase& c, LazyOracle& oracle,
                           RunOutput* kept_output = nullptr);
 
+// The recipe fields a case records itself (shape, types, options, layout, quantized KV,
+// seed), for reports. Distribution and mask pattern come from the generator's family
+// name "<distribution>/<mask>" when it is one; the case, not this recipe, replays it.
+CaseRecipe recipe_describing(const AttentionCase& c);
+
 // An outcome for a case the generator could not build (a matrix or recipe error).
 CaseOutcome generation_error(const std::string& backend, const std::string& family, const CaseRecipe& recipe,
                              const std::string& what);

@@ -100,20 +100,7 @@ RC_GTEST_PROP(CaseCodecRoundTrip, GeneratedRawCasesSurviveBitForBit, ()) {
 }
 
 RC_GTEST_PROP(CaseCodecRoundTrip, QuantizedRawCasesSurviveBitForBit, ()) {
-  testing::RecipeSpace space;
-  space.layouts = {Layout::contiguous, Layout::seq_major, Layout::padded_rows};
-  for (const auto& d : all_distributions())
-    if (!d.needs_masked_keys) space.distributions.emplace_back(d.name);
-  CaseRecipe r = testing::random_recipe(space);
-  r.shape.dk = *rc::gen::element<int64_t>(32, 64);
-  r.shape.dv = *rc::gen::element<int64_t>(32, 64);
-  std::vector<std::string> schemes = kv_scheme_names();
-  schemes.emplace_back();
-  r.k_quant = *rc::gen::elementOf(schemes);
-  r.v_quant = *rc::gen::elementOf(schemes);
-  r.kv_layout = *rc::gen::element(KvRowLayout::aos, KvRowLayout::soa);
-  r.hadamard = !r.k_quant.empty() && *rc::gen::arbitrary<bool>();
-  r.v_nan_scale = is_mx_scale_scheme(r.v_quant) && *rc::gen::arbitrary<bool>();
+  const CaseRecipe r = testing::random_quantized_recipe();
   const AttentionCase c = generate(r);
   const CaseRecord out = decode_or_fail(encode_case_record(CaseRecord{c, {}}));
   RC_ASSERT(case_text(std::get<AttentionCase>(out.body)) == case_text(c));

@@ -192,22 +192,8 @@ RC_GTEST_PROP(CaseJsonRoundTrip, GeneratedCasesSurviveBitForBit, ()) {
 }
 
 RC_GTEST_PROP(CaseJsonRoundTrip, QuantizedKvSurvivesBitForBit, ()) {
-  testing::RecipeSpace space;
-  space.max_dk = space.max_dv = 1;  // replaced by multiples of 32 below
-  space.layouts = {Layout::contiguous, Layout::seq_major, Layout::padded_rows};
-  for (const auto& d : all_distributions())
-    if (!d.needs_masked_keys) space.distributions.emplace_back(d.name);
-  CaseRecipe r = testing::random_recipe(space);
-  r.shape.dk = *rc::gen::element<int64_t>(32, 64);
-  r.shape.dv = *rc::gen::element<int64_t>(32, 64);
-  std::vector<std::string> schemes = kv_scheme_names();
-  schemes.emplace_back();  // no quantization
-  r.k_quant = *rc::gen::elementOf(schemes);
-  r.v_quant = *rc::gen::elementOf(schemes);
+  const CaseRecipe r = testing::random_quantized_recipe();
   RC_PRE(!r.k_quant.empty() || !r.v_quant.empty());
-  r.kv_layout = *rc::gen::element(KvRowLayout::aos, KvRowLayout::soa);
-  r.hadamard = !r.k_quant.empty() && *rc::gen::arbitrary<bool>();
-  r.v_nan_scale = is_mx_scale_scheme(r.v_quant) && *rc::gen::arbitrary<bool>();
   const AttentionCase c = generate(r);
   const std::string difference = case_difference(c, round_trip(c));
   RC_ASSERT(difference.empty());

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/case_evaluation.hpp"
 #include "corpus/tools/recipe_shrink.hpp"
 #include "impls/builtin_backends.hpp"
 
@@ -27,17 +28,10 @@ const GroupMember* pair_named(const MutantGroup& g, const std::string& spec) {
   return it == g.pairs.end() ? nullptr : &*it;
 }
 
-// The recipe that stands for a raw case in reports (its shape and types; the bytes replay it).
+// The recipe that stands for a case in reports: its own, or what a raw case records.
 CaseRecipe recipe_for_report(const CaseRecord& r, const AttentionCase& c) {
   if (const CaseRecipe* recipe = std::get_if<CaseRecipe>(&r.body)) return *recipe;
-  CaseRecipe d;
-  d.shape = c.shape;
-  d.q_type = c.q_type;
-  d.k_type = c.k_type;
-  d.v_type = c.v_type;
-  d.o_type = c.o_type;
-  d.seed = c.seed;
-  return d;
+  return cli::recipe_describing(c);
 }
 
 bool subject_in_build(const std::string& spec) {

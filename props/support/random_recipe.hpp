@@ -61,4 +61,26 @@ inline CaseRecipe random_recipe(const RecipeSpace& space) {
   return r;
 }
 
+// A random recipe whose K and/or V may be block-quantized in any scheme and row layout,
+// with Hadamard-rotated K and the E8M0 NaN scale where they apply (Dk, Dv in 32..64;
+// no distribution that puts inf/NaN into K/V, which quantization cannot hold).
+inline CaseRecipe random_quantized_recipe() {
+  RecipeSpace space;
+  space.max_dk = space.max_dv = 1;  // replaced by multiples of 32 below
+  space.layouts = {Layout::contiguous, Layout::seq_major, Layout::padded_rows};
+  for (const auto& d : all_distributions())
+    if (!d.needs_masked_keys) space.distributions.emplace_back(d.name);
+  CaseRecipe r = random_recipe(space);
+  r.shape.dk = *rc::gen::element<int64_t>(32, 64);
+  r.shape.dv = *rc::gen::element<int64_t>(32, 64);
+  std::vector<std::string> schemes = kv_scheme_names();
+  schemes.emplace_back();  // no quantization
+  r.k_quant = *rc::gen::elementOf(schemes);
+  r.v_quant = *rc::gen::elementOf(schemes);
+  r.kv_layout = *rc::gen::element(KvRowLayout::aos, KvRowLayout::soa);
+  r.hadamard = !r.k_quant.empty() && *rc::gen::arbitrary<bool>();
+  r.v_nan_scale = is_mx_scale_scheme(r.v_quant) && *rc::gen::arbitrary<bool>();
+  return r;
+}
+
 }  // namespace flashcheck::testing
