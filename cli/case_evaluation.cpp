@@ -131,7 +131,8 @@ CaseOutcome evaluate_case(Backend& backend, const std::string& family, const Cas
   }
   if (run.status == RunResult::Status::error) {
     out.status = CaseOutcome::Status::error;
-    out.message = "backend error: " + run.message;
+    out.fault = fault_name(run.fault);
+    out.message = out.fault.empty() ? "backend error: " + run.message : run.message;
     return out;
   }
 

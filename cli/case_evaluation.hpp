@@ -48,6 +48,9 @@ struct CaseOutcome {
   std::string contract;            // the contract the backend was graded under
   Status status = Status::error;
   std::string message;             // why unsupported, or the error
+  // "crashed" or "timed_out" (RunResult::Fault): the subject's process died or hung; the
+  // status is error and the message the verdict text, "crashed (signal 11, SIGSEGV)".
+  std::string fault;
   std::optional<Verdict> verdict;  // present when the subject ran and was judged
   std::optional<QuantizationSplit> quantization;  // cases with quantized KV, when judged
   std::optional<OracleStats> oracle_stats;

@@ -19,9 +19,9 @@
 #include "cli/check_plan.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/extra_backends.hpp"
 #include "cli/report_json.hpp"
 #include "cli/report_text.hpp"
-#include "impls/builtin_backends.hpp"
 
 namespace flashcheck::cli {
 namespace {
@@ -35,6 +35,7 @@ struct CheckOptions {
   int diagnose = kDefaultDiagnoseLimit;
   std::string artifacts = kDefaultArtifactsDir;
   bool verbose = false;
+  ExtraBackendOptions extra;
 };
 
 // One line per evaluation with --verbose; otherwise a self-erasing counter on a terminal.
@@ -64,7 +65,8 @@ class Progress {
 int run_check(const CheckOptions& opts) {
   std::FILE* out = opts.json_path == "-" ? stderr : stdout;  // keep stdout pure JSON when it carries the report
   ensure_writable(opts.json_path);  // fail before the run, not after it
-  BackendSelection selection = select_backends(builtin_registry(), opts.backends);
+  const SessionRegistry session = session_registry(opts.extra);
+  BackendSelection selection = select_backends(session.registry, backends_to_grade(session, opts.backends));
   for (const auto& s : selection.skipped) fmt::print(out, "skipping unavailable backend {}\n", s);
   if (selection.backends.empty()) {
     fmt::print(stderr, "flashcheck: error: no backend is available to check\n");
@@ -151,6 +153,7 @@ Command add_check_command(CLI::App& root) {
       ->type_name("DIR")
       ->capture_default_str();
   app->add_flag("--verbose,-v", opts->verbose, "Print each evaluation as it finishes");
+  add_extra_backend_options(app, opts->extra);
   return {app, [opts] { return run_check(*opts); }};
 }
 

@@ -13,9 +13,9 @@
 #include "cli/commands.hpp"
 #include "cli/drift_plot.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/extra_backends.hpp"
 #include "cli/report_json.hpp"
 #include "core/generator.hpp"
-#include "impls/builtin_backends.hpp"
 #include "verdict/drift.hpp"
 
 namespace flashcheck::cli {
@@ -31,6 +31,7 @@ struct DriftOptions {
   std::string plot = "drift.svg";
   std::string json_path;
   int threads = 0;
+  ExtraBackendOptions extra;
 };
 
 std::string cell(double v) { return fmt::format("{:.3e}", v); }
@@ -79,7 +80,8 @@ int run_drift_command(const DriftOptions& opts) {
     if (!find_distribution(d)) throw UsageError(fmt::format("unknown distribution '{}' (see flashcheck list)", d));
   const auto kv = parse_dtype(opts.kv_type);
   if (!kv) throw UsageError(fmt::format("unknown --kv-type '{}' (f32, f16 or bf16)", opts.kv_type));
-  BackendSelection selection = select_backends(builtin_registry(), {opts.backend});
+  const SessionRegistry session = session_registry(opts.extra);
+  BackendSelection selection = select_backends(session.registry, {opts.backend});
   Backend& backend = *selection.backends.front();
 
   DriftPlan plan;
@@ -128,6 +130,7 @@ Command add_drift_command(CLI::App& root) {
   app->add_option("--threads", opts->threads, "Oracle worker threads (0: all cores)")
       ->check(CLI::Range(0, 4096))
       ->capture_default_str();
+  add_extra_backend_options(app, opts->extra);
   return {app, [opts] { return run_drift_command(*opts); }};
 }
 

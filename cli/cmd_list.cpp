@@ -12,10 +12,10 @@
 #include "cli/commands.hpp"
 #include "core/contract.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/extra_backends.hpp"
 #include "cli/recipe_flags.hpp"
 #include "cli/report_json.hpp"
 #include "core/generator.hpp"
-#include "impls/builtin_backends.hpp"
 
 namespace flashcheck::cli {
 namespace {
@@ -53,9 +53,8 @@ struct BackendInfo {
   std::vector<MutantInfo> mutants;
 };
 
-std::vector<BackendInfo> collect_backends() {
+std::vector<BackendInfo> collect_backends(const Registry& registry) {
   std::vector<BackendInfo> out;
-  const Registry& registry = builtin_registry();
   for (const auto& name : registry.names()) {
     BackendInfo info{name, "", "", std::nullopt, {}};
     try {
@@ -178,11 +177,13 @@ json to_json(const std::vector<BackendInfo>& backends) {
 
 Command add_list_command(CLI::App& root) {
   auto json_path = std::make_shared<std::string>();
+  auto extra = std::make_shared<ExtraBackendOptions>();
   CLI::App* app = root.add_subcommand("list", "List backends (with capabilities), input distributions and mask patterns");
   app->add_option("--json", *json_path, "Also write the listing as JSON to FILE ('-': standard output)")
       ->type_name("FILE");
-  return {app, [json_path] {
-            const auto backends = collect_backends();
+  add_extra_backend_options(app, *extra);
+  return {app, [json_path, extra] {
+            const auto backends = collect_backends(session_registry(*extra).registry);
             if (*json_path != "-") print_text(backends);
             if (!json_path->empty()) write_json(*json_path, to_json(backends));
             return kExitPass;

@@ -13,12 +13,12 @@
 #include "cli/backend_selection.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/extra_backends.hpp"
 #include "cli/junit_report.hpp"
 #include "cli/replay_engine.hpp"
 #include "cli/replay_inputs.hpp"
 #include "cli/replay_report.hpp"
 #include "cli/report_json.hpp"
-#include "impls/builtin_backends.hpp"
 
 namespace flashcheck::cli {
 namespace {
@@ -33,11 +33,15 @@ struct ReplayCommandOptions {
   bool no_rules = false;
   bool no_kills = false;
   bool strict = false;
+  ExtraBackendOptions extra;
 };
 
 int run_replay(const ReplayCommandOptions& opts) {
   std::FILE* out = opts.json_path == "-" ? stderr : stdout;  // keep stdout pure JSON when it carries the report
-  BackendSelection selection = select_backends(builtin_registry(), opts.backends);
+  const SessionRegistry session = session_registry(opts.extra);
+  // Asked about plugin subjects (and nothing named), replay grades just those.
+  const std::vector<std::string> named = backends_to_grade(session, opts.backends);
+  BackendSelection selection = select_backends(session.registry, named);
   const ReplayInputs inputs = collect_case_files(opts.paths, {opts.junit_path, opts.json_path});
   ensure_writable(opts.json_path);  // fail before the run, not after it
   ensure_writable(opts.junit_path);
@@ -60,7 +64,7 @@ int run_replay(const ReplayCommandOptions& opts) {
   options.rules = !opts.no_rules;
   options.kills = !opts.no_kills;
   options.artifacts_dir = opts.artifacts;
-  const ReplayRun run = replay_cases(inputs.case_files, backends, !opts.backends.empty(), builtin_registry(), options,
+  const ReplayRun run = replay_cases(inputs.case_files, backends, !named.empty(), session.registry, options,
                                      [out](const ReplayResult& r) {
                                        fmt::print(out, "{}", format_result(r));
                                        std::fflush(out);
@@ -101,6 +105,7 @@ Command add_replay_command(CLI::App& root) {
   app->add_flag("--no-kills", opts->no_kills,
                 "Do not check the expected kills the cases list (each is reported as skipped)");
   app->add_flag("--strict", opts->strict, "Count files of walked directories that are not case files as errors");
+  add_extra_backend_options(app, opts->extra);
   app->footer(
       "Exit status: 0 every case passed on every backend and every expected kill checked here was confirmed; "
       "1 a failure, an error, a missed kill, a case file that cannot be read or decoded, or no case file at all; "

@@ -16,12 +16,12 @@
 #include "cli/check_matrix.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/extra_backends.hpp"
 #include "cli/recipe_flags.hpp"
 #include "cli/report_json.hpp"
 #include "cli/report_text.hpp"
 #include "core/case_codec.hpp"
 #include "core/case_json.hpp"
-#include "impls/builtin_backends.hpp"
 
 namespace flashcheck::cli {
 namespace {
@@ -36,6 +36,7 @@ struct RunOptions {
   std::string failure_dir;
   std::string json_path;
   int threads = 0;
+  ExtraBackendOptions extra;
 
   bool from_case_file() const { return case_option->count() > 0; }
 };
@@ -85,7 +86,8 @@ int run_one(const RunOptions& opts) {
   const bool from_file = opts.from_case_file();
   if (from_file) reject_recipe_flags_with_case_file(opts);
   ensure_writable(opts.json_path);
-  BackendSelection selection = select_backends(builtin_registry(), {opts.backend});
+  const SessionRegistry session = session_registry(opts.extra);
+  BackendSelection selection = select_backends(session.registry, {opts.backend});
   Backend& backend = *selection.backends.front();
   const AttentionCase c = case_to_run(opts);
 
@@ -148,6 +150,7 @@ Command add_run_command(CLI::App& root) {
   app->add_option("--threads", opts->threads, "Oracle worker threads (0: all cores)")
       ->check(CLI::Range(0, 4096))
       ->capture_default_str();
+  add_extra_backend_options(app, opts->extra);
   return {app, [opts] { return run_one(*opts); }};
 }
 

@@ -23,5 +23,8 @@ Command add_drift_command(CLI::App& root);
 Command add_show_command(CLI::App& root);
 Command add_pack_command(CLI::App& root);
 Command add_replay_command(CLI::App& root);
+// argv is recorded in the bundle's manifest (how it was made).
+Command add_export_command(CLI::App& root, int argc, char** argv);
+Command add_verify_command(CLI::App& root);
 
 }  // namespace flashcheck::cli

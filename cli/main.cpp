@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   app.footer("Exit status: 0 all verdicts pass, 1 a case failed or errored, 2 usage error.");
   const std::vector<Command> commands{add_list_command(app), add_check_command(app), add_run_command(app),
                                       add_exhaustive_command(app), add_drift_command(app),
-                                      add_show_command(app), add_pack_command(app), add_replay_command(app)};
+                                      add_show_command(app), add_pack_command(app), add_replay_command(app),
+                                      add_export_command(app, argc, argv), add_verify_command(app)};
 
   try {
     app.parse(argc, argv);

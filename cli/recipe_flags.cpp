@@ -11,6 +11,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "core/backend.hpp"
+
 namespace flashcheck::cli {
 namespace {
 
@@ -317,7 +319,11 @@ std::string replay_command(std::string_view backend, const CaseRecipe& r) {
   std::vector<std::string> args{"flashcheck", "run", "--backend", std::string(backend)};
   const auto flags = render_recipe_flags(r);
   args.insert(args.end(), flags.begin(), flags.end());
-  return join_command_line(args);
+  std::string command = join_command_line(args);
+  // A plugin subject replays only with its plugin loaded (those flags come shell-quoted).
+  if (const std::string origin = subject_origin_flags(std::string(backend)); !origin.empty())
+    command.insert(std::string_view("flashcheck run ").size(), origin + " ");
+  return command;
 }
 
 bool same_recipe(const CaseRecipe& a, const CaseRecipe& b) {

@@ -63,33 +63,6 @@ class KillBackends {
   std::map<std::string, Entry> entries_;
 };
 
-std::string one_line(std::string s) {
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  std::replace(s.begin(), s.end(), '\n', ';');
-  return s;
-}
-
-// Why an outcome is what it is, in one line (metrics are the report's business).
-std::string outcome_detail(const CaseOutcome& o) {
-  using Status = CaseOutcome::Status;
-  if (o.status == Status::pass) return "";
-  if (o.status == Status::fail) {
-    std::string reason = o.verdict && !o.verdict->pass ? o.verdict->summary() : o.message;
-    return one_line(reason);
-  }
-  return one_line(o.message);
-}
-
-ReplayResult::Status status_of(const CaseOutcome& o) {
-  switch (o.status) {
-    case CaseOutcome::Status::pass: return ReplayResult::Status::pass;
-    case CaseOutcome::Status::fail: return ReplayResult::Status::fail;
-    case CaseOutcome::Status::unsupported: return ReplayResult::Status::unsupported;
-    case CaseOutcome::Status::error: return ReplayResult::Status::error;
-  }
-  return ReplayResult::Status::error;
-}
-
 bool is_kill_backend(const std::vector<ExpectedKill>& kills, const std::string& spec) {
   return std::any_of(kills.begin(), kills.end(), [&](const ExpectedKill& k) { return k.backend == spec; });
 }
@@ -123,6 +96,33 @@ const StatusNames& names_of(ReplayResult::Status s) {
 }
 
 }  // namespace
+
+std::string one_line(std::string s) {
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  std::replace(s.begin(), s.end(), '\n', ';');
+  return s;
+}
+
+std::string outcome_detail(const CaseOutcome& o) {
+  using Status = CaseOutcome::Status;
+  if (o.status == Status::pass) return "";
+  if (o.status == Status::fail) {
+    std::string reason = o.verdict && !o.verdict->pass ? o.verdict->summary() : o.message;
+    return one_line(reason);
+  }
+  return one_line(o.message);
+}
+
+ReplayResult::Status replay_status_of(const CaseOutcome& o) {
+  switch (o.status) {
+    case CaseOutcome::Status::pass: return ReplayResult::Status::pass;
+    case CaseOutcome::Status::fail: return ReplayResult::Status::fail;
+    case CaseOutcome::Status::unsupported: return ReplayResult::Status::unsupported;
+    case CaseOutcome::Status::error: return ReplayResult::Status::error;
+  }
+  return ReplayResult::Status::error;
+}
+
 
 std::string status_label(ReplayResult::Status s) { return names_of(s).label; }
 std::string status_key(ReplayResult::Status s) { return names_of(s).key; }
@@ -165,7 +165,7 @@ ReplayRun replay_cases(const std::vector<std::string>& case_files, const std::ve
     LazyOracle oracle(c, oracle_options_for(c, options.oracle_threads));
     auto result_for = [&](const std::string& spec, CaseOutcome outcome) {
       ReplayResult r;
-      r.status = status_of(outcome);
+      r.status = replay_status_of(outcome);
       r.file = file;
       r.case_name = notes.name;
       r.backend = spec;

@@ -54,6 +54,13 @@ struct ReplayResult {
 };
 
 // "PASS", "NOT killed"... as the report shows it; status_key: "pass", "not_killed"... for JSON.
+// Newlines of a multi-line message folded into one report line.
+std::string one_line(std::string s);
+// Why an outcome is what it is, in one line (metrics are the report's business).
+std::string outcome_detail(const CaseOutcome& o);
+// The report status of a verdict engine outcome.
+ReplayResult::Status replay_status_of(const CaseOutcome& o);
+
 std::string status_label(ReplayResult::Status s);
 std::string status_key(ReplayResult::Status s);
 

@@ -20,6 +20,7 @@ constexpr std::array<Status, 8> kStatuses{Status::pass,   Status::fail,       St
 // "FAIL [drift]", "killed [drift]": the status with the classes a failure was given.
 std::string label_of(const ReplayResult& r) {
   std::string label = status_label(r.status);
+  if (r.outcome && !r.outcome->fault.empty()) return label + " [" + r.outcome->fault + "]";  // "ERROR [crashed]"
   if (!r.outcome || (r.status != Status::fail && r.status != Status::killed)) return label;
   const std::vector<std::string> classes = failure_classes(*r.outcome);
   if (!classes.empty()) label += fmt::format(" [{}]", fmt::join(classes, ", "));
@@ -119,8 +120,8 @@ bool replay_passed(const ReplayRun& run, const ReplayContext& context) {
 
 std::string format_replay_summary(const ReplayRun& run, const ReplayContext& context) {
   const size_t bad = count(run, Status::bad_file);
-  std::string out = fmt::format("\nreplay summary: {} case file(s): {} replayed, {} not valid case(s); backends: {}\n",
-                                run.cases + bad, run.cases, bad, fmt::join(context.backends, ", "));
+  std::string out = fmt::format("\n{} summary: {} case file(s): {} replayed, {} not valid case(s); backends: {}\n",
+                                context.command, run.cases + bad, run.cases, bad, fmt::join(context.backends, ", "));
   out += fmt::format("  checks:  {} pass, {} fail, {} unsupported, {} error(s)\n", count(run, Status::pass),
                      count(run, Status::fail), count(run, Status::unsupported), count(run, Status::error));
   out += fmt::format("  kills:   {} confirmed, {} NOT killed, {} not checked here\n", count(run, Status::killed),

@@ -18,6 +18,7 @@ struct ReplayContext {
   std::vector<std::string> skipped_backends;  // "name: why" (unavailable here)
   std::vector<SkippedFile> skipped_files;     // not case files
   bool strict = false;                        // skipped files count as problems
+  std::string command = "replay";             // whose summary: "replay" or "verify"
 };
 
 // "PASS  cpu-textbook  file  max err 0.5 ulp, budget use 0.03", plus indented lines for

@@ -98,6 +98,7 @@ json outcome_to_json(const CaseOutcome& o) {
             {"family", o.family},
             {"status", status_name(o.status)},
             {"message", o.message},
+            {"fault", o.fault.empty() ? json(nullptr) : json(o.fault)},
             {"recipe", recipe_to_json(o.recipe)},
             {"backend_seconds", o.backend_seconds},
             {"oracle_seconds", o.oracle_seconds},

@@ -44,7 +44,8 @@ std::string verdict_cell(const CaseOutcome& o) {
       return clipped(head + one_line(verdict_failed ? failure_reasons(*o.verdict).front() : o.message));
     }
     case CaseOutcome::Status::unsupported: return "unsupported: " + one_line(o.message);
-    case CaseOutcome::Status::error: return clipped("ERROR: " + one_line(o.message));
+    case CaseOutcome::Status::error:  // a crash or hang reads as itself: "crashed (signal 11, SIGSEGV)"
+      return clipped(o.fault.empty() ? "ERROR: " + one_line(o.message) : one_line(o.message));
   }
   return "?";
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <map>
+#include <mutex>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <stdexcept>
@@ -127,6 +129,34 @@ RunResult run_checked(Backend& b, const AttentionCase& c) {
   if (const std::string problem = output_problem(c, r.output); !problem.empty())
     return RunResult::error(fmt::format("{} returned a malformed output: {}", b.name(), problem));
   return r;
+}
+
+std::string fault_name(RunResult::Fault f) {
+  switch (f) {
+    case RunResult::Fault::none: return "";
+    case RunResult::Fault::crashed: return "crashed";
+    case RunResult::Fault::timed_out: return "timed_out";
+  }
+  return "";
+}
+
+namespace {
+std::mutex origin_mutex;
+std::map<std::string, std::string>& origin_flags() {
+  static std::map<std::string, std::string> flags;
+  return flags;
+}
+}  // namespace
+
+void set_subject_origin_flags(const std::string& subject, std::string flags) {
+  const std::lock_guard lock(origin_mutex);
+  origin_flags()[subject] = std::move(flags);
+}
+
+std::string subject_origin_flags(const std::string& spec) {
+  const std::lock_guard lock(origin_mutex);
+  const auto found = origin_flags().find(split_backend_spec(spec).first);
+  return found == origin_flags().end() ? std::string() : found->second;
 }
 
 std::string backend_spec(const std::string& subject, const std::string& mutant) {

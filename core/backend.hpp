@@ -58,9 +58,23 @@ struct RunResult {
   enum class Status { ok, unsupported, error } status = Status::ok;
   std::string message;  // why unsupported, or the error
   RunOutput output;
-  static RunResult unsupported(std::string why) { return {Status::unsupported, std::move(why), {}}; }
-  static RunResult error(std::string what) { return {Status::error, std::move(what), {}}; }
+  // An error that took the subject's process down (plugins run in a worker process):
+  // the message is then the whole verdict, "crashed (signal 11, SIGSEGV)" or
+  // "timed out after 2 s", and reports name the fault rather than a backend error.
+  enum class Fault { none, crashed, timed_out } fault = Fault::none;
+  static RunResult unsupported(std::string why) { return {Status::unsupported, std::move(why), {}, Fault::none}; }
+  static RunResult error(std::string what) { return {Status::error, std::move(what), {}, Fault::none}; }
+  static RunResult faulted(Fault f, std::string what) { return {Status::error, std::move(what), {}, f}; }
 };
+
+// "crashed", "timed_out" (as JSON and JUnit reports name a fault), "" for none.
+std::string fault_name(RunResult::Fault f);
+
+// Flags that make a subject from outside the build known to another flashcheck command
+// (a plugin's "--plugin /abs/lib.so"); replay commands put them before --backend. Empty
+// for builtin subjects. Set once per subject when its plugin is loaded.
+void set_subject_origin_flags(const std::string& subject, std::string flags);
+std::string subject_origin_flags(const std::string& spec);
 
 class Backend {
  public:

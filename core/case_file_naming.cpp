@@ -1,5 +1,7 @@
 #include "core/case_file_naming.hpp"
 
+#include "core/backend.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -71,7 +73,10 @@ std::string shell_quote(std::string_view arg) {
 }
 
 std::string case_replay_command(std::string_view backend_spec, std::string_view case_path) {
-  return fmt::format("flashcheck run --backend {} --case {}", shell_quote(backend_spec), shell_quote(case_path));
+  // A plugin subject replays only with its plugin loaded: its flags come first.
+  const std::string origin = subject_origin_flags(std::string(backend_spec));
+  return fmt::format("flashcheck run {}--backend {} --case {}", origin.empty() ? "" : origin + " ",
+                     shell_quote(backend_spec), shell_quote(case_path));
 }
 
 std::string save_named_case_file(const std::string& dir, const std::string& backend_spec, const AttentionCase& c,
