@@ -19,6 +19,7 @@
 #   --jobs N         parallel compile jobs (default: all cores)
 #   --arch SM        CUDA architecture (default: the GPU's compute capability, else 90)
 #   --quick          flashcheck check --quick (the smoke subset) instead of the whole matrix
+#   --build-only     stop after the builds (ggml, CLI, plugins, probe)
 #
 # Library dependencies of flashcheck come from .gpu-deps/debs (unpacked with dpkg -x) or the
 # system. Exit status: 0 when everything built and ran (the grades themselves are findings,
@@ -31,6 +32,7 @@ build="$repo/build-ggml-cuda"
 jobs="$(nproc)"
 arch=""
 check_args=()
+build_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
@@ -38,7 +40,8 @@ while [ $# -gt 0 ]; do
     --jobs) jobs="$2"; shift 2 ;;
     --arch) arch="$2"; shift 2 ;;
     --quick) check_args+=(--quick); shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    --build-only) build_only=1; shift ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "ci/gpu-ggml-cuda.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -135,6 +138,7 @@ fc="$build/cli/flashcheck"
 plugin="$build/impls/ggml/libflashcheck_ggml_cuda.so"
 cpu_plugin="$build/impls/ggml/libflashcheck_ggml_cpu.so"
 [ -f "$plugin" ] || fail "no $plugin"
+[ $build_only -eq 1 ] && exit 0
 
 # ---- grading -------------------------------------------------------------------------------
 rc=0
@@ -183,6 +187,8 @@ recipes=(
   "pre-q4_0-d128-lq64-lk512-causal|--hq 4 --hkv 2 --lq 64 --lk 512 --dk 128 --dv 128 --mask causal --k-quant ggml_q4_0 --v-quant ggml_q4_0"
   "pre-f32kv-d64-lq64-lk256|--hq 2 --hkv 1 --lq 64 --lk 256 --dk 64 --dv 64 --k-type f32 --v-type f32 --mask causal"
   "lq8-f16-d128-lk512-causal|--hq 4 --hkv 2 --lq 8 --lk 512 --dk 128 --dv 128 --mask causal"
+  "pre-f16-h64-lq64-lk4096-same-sign-v|--hq 64 --hkv 64 --lq 64 --lk 4096 --dk 64 --dv 64 --dist same_sign_v"
+  "pre-f32kv-d64-lq5-lk37-softcap|--hq 4 --hkv 2 --lq 5 --lk 37 --dk 64 --dv 64 --k-type f32 --v-type f32 --softcap 30 --dist large_scores --mask causal"
 )
 {
   echo

@@ -29,35 +29,13 @@ int run_ggml_cpu(const fc_case* c, fc_output* out) {
   return flashcheck::ggml_subject::run_flash_attn_ext(*c, *out, backend.get());
 }
 
-// Capabilities are exactly what ggml's CPU flash attention takes: Q f32, K/V f32, f16
-// or bf16 (and ggml block types, AoS rows), O f32; every mask, ALiBi and window as the
-// one f16 KQ mask llama.cpp passes; no LSE output; no Hadamard rotation of Q.
-constexpr uint32_t kFeatures = FC_FEATURE_CAUSAL | FC_FEATURE_WINDOW | FC_FEATURE_EXPLICIT_MASK |
-                               FC_FEATURE_ALIBI | FC_FEATURE_SOFTCAP | FC_FEATURE_SINKS | FC_FEATURE_GQA |
-                               FC_FEATURE_STRIDED | FC_FEATURE_DK_NE_DV;
-constexpr uint32_t kKvDtypes = FC_DTYPE_BIT(FC_DTYPE_F32) | FC_DTYPE_BIT(FC_DTYPE_F16) | FC_DTYPE_BIT(FC_DTYPE_BF16);
-constexpr const char* kContractNote =
-    "llama.cpp sets GGML_PREC_F32 on flash attention, which ggml.h defines as requiring f32 accumulation";
-
-constexpr fc_subject subject(const char* name, const char* description, int (*run)(const fc_case*, fc_output*)) {
-  return fc_subject{name,
-                    description,
-                    FC_DTYPE_BIT(FC_DTYPE_F32),
-                    kKvDtypes,
-                    FC_DTYPE_BIT(FC_DTYPE_F32),
-                    kFeatures,
-                    1024,
-                    flashcheck::ggml_subject::kGgmlKvSchemes,
-                    FC_KV_LAYOUT_BIT(FC_KV_AOS),
-                    "fp32",
-                    kContractNote,
-                    run};
-}
-
 const fc_subject kSubjects[] = {
-    subject("ggml-cpu", "ggml_flash_attn_ext on ggml's CPU backend, with the host's thread count", run_ggml_cpu<0>),
-    subject("ggml-cpu-t1", "ggml_flash_attn_ext on ggml's CPU backend, 1 thread", run_ggml_cpu<1>),
-    subject("ggml-cpu-t2", "ggml_flash_attn_ext on ggml's CPU backend, 2 threads", run_ggml_cpu<2>),
+    flashcheck::ggml_subject::flash_attn_ext_subject(
+        "ggml-cpu", "ggml_flash_attn_ext on ggml's CPU backend, with the host's thread count", 1024, run_ggml_cpu<0>),
+    flashcheck::ggml_subject::flash_attn_ext_subject("ggml-cpu-t1", "ggml_flash_attn_ext on ggml's CPU backend, 1 thread",
+                                                     1024, run_ggml_cpu<1>),
+    flashcheck::ggml_subject::flash_attn_ext_subject("ggml-cpu-t2", "ggml_flash_attn_ext on ggml's CPU backend, 2 threads",
+                                                     1024, run_ggml_cpu<2>),
 };
 
 }  // namespace

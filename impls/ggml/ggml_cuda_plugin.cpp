@@ -28,30 +28,9 @@ int run_ggml_cuda(const fc_case* c, fc_output* out) {
   return flashcheck::ggml_subject::run_flash_attn_ext(*c, *out, backend);
 }
 
-// What ggml_flash_attn_ext takes on any backend: Q f32, K/V f32, f16 or bf16 or ggml
-// block types (AoS rows), O f32; every mask, ALiBi and window as llama.cpp's f16 KQ mask;
-// no LSE output; no Hadamard rotation. Head sizes and type pairs CUDA has no kernel for
-// are refused per case (ggml_backend_supports_op), as llama.cpp's scheduler would.
-constexpr uint32_t kFeatures = FC_FEATURE_CAUSAL | FC_FEATURE_WINDOW | FC_FEATURE_EXPLICIT_MASK |
-                               FC_FEATURE_ALIBI | FC_FEATURE_SOFTCAP | FC_FEATURE_SINKS | FC_FEATURE_GQA |
-                               FC_FEATURE_STRIDED | FC_FEATURE_DK_NE_DV;
-constexpr uint32_t kKvDtypes = FC_DTYPE_BIT(FC_DTYPE_F32) | FC_DTYPE_BIT(FC_DTYPE_F16) | FC_DTYPE_BIT(FC_DTYPE_BF16);
-constexpr const char* kContractNote =
-    "llama.cpp sets GGML_PREC_F32 on flash attention, which ggml.h defines as requiring f32 accumulation";
-
 const fc_subject kSubjects[] = {
-    fc_subject{"ggml-cuda",
-               "ggml_flash_attn_ext on ggml's CUDA backend, device 0",
-               FC_DTYPE_BIT(FC_DTYPE_F32),
-               kKvDtypes,
-               FC_DTYPE_BIT(FC_DTYPE_F32),
-               kFeatures,
-               576,
-               flashcheck::ggml_subject::kGgmlKvSchemes,
-               FC_KV_LAYOUT_BIT(FC_KV_AOS),
-               "fp32",
-               kContractNote,
-               run_ggml_cuda},
+    flashcheck::ggml_subject::flash_attn_ext_subject("ggml-cuda", "ggml_flash_attn_ext on ggml's CUDA backend, device 0",
+                                                     576, run_ggml_cuda),
 };
 
 }  // namespace
