@@ -21,6 +21,7 @@
 #include "core/case_json.hpp"
 #include "core/generator.hpp"
 #include "impls/builtin_backends.hpp"
+#include "props/support/scratch_dir.hpp"
 
 namespace flashcheck::cli {
 namespace {
@@ -31,11 +32,6 @@ using Status = ReplayResult::Status;
 class BundleVerify : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = (fs::temp_directory_path() /
-            ("flashcheck-bundle-test-" + std::to_string(::getpid()) + "-" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-               .string();
-    fs::remove_all(dir_);
     CaseRecipe r;
     r.shape = {.batch = 1, .hq = 4, .hkv = 2, .lq = 5, .lk = 37, .dk = 32, .dv = 32};
     r.mask = "causal";
@@ -46,7 +42,6 @@ class BundleVerify : public ::testing::Test {
     const nlohmann::json entry = export_bundle_case(dir_, {kId, "test", {case_, {"gqa", "test case", {}}}}, case_);
     write_file_atomically(bundle_path(dir_, kManifestFile), bundle_manifest({entry}, "test", "test").dump(2), true);
   }
-  void TearDown() override { fs::remove_all(dir_); }
 
   // A runner's results: the textbook subject's output, written as a runner writes it.
   void write_runner(const nlohmann::json& status = "ok", const std::string& contract = "fp32") {
@@ -77,7 +72,8 @@ class BundleVerify : public ::testing::Test {
   }
 
   static constexpr const char* kId = "0000-gqa";
-  std::string dir_;
+  test::ScratchDir scratch_{"flashcheck-bundle-test"};
+  const std::string dir_ = scratch_.path().string();
   AttentionCase case_;
 };
 

@@ -5,10 +5,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdlib>
@@ -31,6 +28,7 @@
 #include "core/generator.hpp"
 #include "props/support/counterexample.hpp"
 #include "props/support/random_recipe.hpp"
+#include "props/support/scratch_dir.hpp"
 
 namespace flashcheck {
 namespace {
@@ -138,33 +136,7 @@ json valid_json() { return case_to_json(generate(quantized_recipe())); }
 
 // ------------------------------------------------------------------ scratch files
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class ScratchDir {
- public:
-  ScratchDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / fmt::format("flashcheck-case-json-{}-{}", ::getpid(), counter++);
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path_)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
- private:
-  fs::path path_;
-};
+using test::ScratchDir;
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

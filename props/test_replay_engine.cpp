@@ -15,6 +15,7 @@
 #include "cli/replay_report.hpp"
 #include "core/case_codec.hpp"
 #include "impls/builtin_backends.hpp"
+#include "props/support/scratch_dir.hpp"
 
 namespace flashcheck::cli {
 namespace {
@@ -24,14 +25,7 @@ using Status = ReplayResult::Status;
 
 class ReplayEngine : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("flashcheck-replay-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "sub");
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  void SetUp() override { fs::create_directories(dir_ / "sub"); }
 
   // A small GQA case that cpu-scalar@gqa-head-modulo gets wrong (wrong-result).
   static CaseRecord gqa_record(std::vector<ExpectedKill> kills) {
@@ -65,7 +59,8 @@ class ReplayEngine : public ::testing::Test {
     return *it;
   }
 
-  fs::path dir_;
+  test::ScratchDir scratch_{"flashcheck-replay-test"};
+  const fs::path dir_ = scratch_.path();
   std::vector<std::unique_ptr<Backend>> backends_;
 };
 
